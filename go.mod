@@ -1,0 +1,3 @@
+module rehearsal
+
+go 1.26.8
