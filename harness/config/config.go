@@ -1,0 +1,205 @@
+// Package config reads the suite's settings from flags and REHEARSAL_*
+// environment variables, validates them up front and reports every problem at
+// once, and owns the named timeouts (one scale factor for slow machines).
+//
+// Import rule: standard library only. Plain Go, no Ginkgo.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultChromium is the Debian package chromium-headless-shell's binary.
+const DefaultChromium = "/usr/bin/chromium-headless-shell"
+
+// Config is the validated configuration of one run.
+type Config struct {
+	// Target is "embedded" (the reference stack) or the path of a target file.
+	Target string
+	// Chromium is the browser binary to launch (ignored when BrowserURL is set).
+	Chromium string
+	// BrowserURL is the DevTools WebSocket URL of a remote browser, if any.
+	BrowserURL string
+	// ToxiproxyURL is the HTTP API of a remote toxiproxy server; empty runs one in-process.
+	ToxiproxyURL string
+	// Defects are switched on in the embedded stack (names from CATALOGUE.md).
+	Defects []string
+	// OutDir receives reports and evidence.
+	OutDir string
+	// ScenarioDirs are extra directories of incident files to run with the catalogue.
+	ScenarioDirs []string
+	// Timeouts are the named bounds of every wait, already scaled.
+	Timeouts Timeouts
+}
+
+// Raw holds the unvalidated values, as given by flags or the environment.
+type Raw struct {
+	Target, Chromium, BrowserURL, ToxiproxyURL, Defects, OutDir, Scenarios, TimeoutScale string
+}
+
+// env names, one per setting.
+var envNames = map[string]string{
+	"target":        "REHEARSAL_TARGET",
+	"chromium":      "REHEARSAL_CHROMIUM",
+	"browser-url":   "REHEARSAL_BROWSER_URL",
+	"toxiproxy-url": "REHEARSAL_TOXIPROXY_URL",
+	"defects":       "REHEARSAL_DEFECTS",
+	"out":           "REHEARSAL_OUT",
+	"scenarios":     "REHEARSAL_SCENARIOS",
+	"timeout-scale": "REHEARSAL_TIMEOUT_SCALE",
+}
+
+// RegisterFlags registers the rehearsal.* flags on fs with the environment as
+// defaults, and returns the Raw they fill. Use it in a suite's init so that
+// `ginkgo ./suites/... -- --rehearsal.defects=...` works.
+func RegisterFlags(fs *flag.FlagSet) *Raw {
+	r := FromEnv()
+	fs.StringVar(&r.Target, "rehearsal.target", r.Target, "target: embedded, or a target file ("+envNames["target"]+")")
+	fs.StringVar(&r.Chromium, "rehearsal.chromium", r.Chromium, "Chromium binary ("+envNames["chromium"]+")")
+	fs.StringVar(&r.BrowserURL, "rehearsal.browser-url", r.BrowserURL, "DevTools WebSocket URL of a remote browser ("+envNames["browser-url"]+")")
+	fs.StringVar(&r.ToxiproxyURL, "rehearsal.toxiproxy-url", r.ToxiproxyURL, "HTTP API of a remote toxiproxy server ("+envNames["toxiproxy-url"]+")")
+	fs.StringVar(&r.Defects, "rehearsal.defects", r.Defects, "comma-separated defects to switch on in the embedded stack ("+envNames["defects"]+")")
+	fs.StringVar(&r.OutDir, "rehearsal.out", r.OutDir, "output directory for reports and evidence ("+envNames["out"]+")")
+	fs.StringVar(&r.Scenarios, "rehearsal.scenarios", r.Scenarios, "extra incident-file directories, separated by "+string(os.PathListSeparator)+" ("+envNames["scenarios"]+")")
+	fs.StringVar(&r.TimeoutScale, "rehearsal.timeout-scale", r.TimeoutScale, "multiply every timeout by this factor on slow machines ("+envNames["timeout-scale"]+")")
+	return r
+}
+
+// FromEnv reads the REHEARSAL_* variables (unset ones get defaults).
+func FromEnv() *Raw {
+	get := func(k, def string) string {
+		if v, ok := os.LookupEnv(envNames[k]); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	return &Raw{
+		Target:       get("target", "embedded"),
+		Chromium:     get("chromium", DefaultChromium),
+		BrowserURL:   get("browser-url", ""),
+		ToxiproxyURL: get("toxiproxy-url", ""),
+		Defects:      get("defects", ""),
+		OutDir:       get("out", "out"),
+		Scenarios:    get("scenarios", ""),
+		TimeoutScale: get("timeout-scale", "1"),
+	}
+}
+
+// Validate checks every setting and returns all problems at once.
+func (r *Raw) Validate() (*Config, error) {
+	var errs []error
+	c := &Config{Target: r.Target, Chromium: r.Chromium, BrowserURL: r.BrowserURL, ToxiproxyURL: r.ToxiproxyURL}
+
+	if c.Target != "embedded" {
+		if _, err := os.Stat(c.Target); err != nil {
+			errs = append(errs, fmt.Errorf("target %q: not \"embedded\" and not a readable target file (%v); set %s=embedded or give the path of a target file", c.Target, err, envNames["target"]))
+		}
+	}
+	if c.BrowserURL == "" {
+		if fi, err := os.Stat(c.Chromium); err != nil || fi.IsDir() {
+			errs = append(errs, fmt.Errorf("chromium: no browser at %q; run `make setup` (apt-get install -y chromium-headless-shell) or set %s to a Chromium binary", c.Chromium, envNames["chromium"]))
+		}
+	} else if !strings.HasPrefix(c.BrowserURL, "ws://") && !strings.HasPrefix(c.BrowserURL, "wss://") {
+		errs = append(errs, fmt.Errorf("browser-url %q: want a DevTools WebSocket URL (ws://host:port/devtools/browser/ID)", c.BrowserURL))
+	}
+	if c.ToxiproxyURL != "" && !strings.HasPrefix(c.ToxiproxyURL, "http://") && !strings.HasPrefix(c.ToxiproxyURL, "https://") {
+		errs = append(errs, fmt.Errorf("toxiproxy-url %q: want the toxiproxy server's HTTP API URL, like http://127.0.0.1:8474", c.ToxiproxyURL))
+	}
+	for _, d := range strings.Split(r.Defects, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.Defects = append(c.Defects, d)
+		}
+	}
+	out, err := filepath.Abs(r.OutDir)
+	if err != nil || r.OutDir == "" {
+		errs = append(errs, fmt.Errorf("out %q: not a usable directory path; set %s", r.OutDir, envNames["out"]))
+	}
+	c.OutDir = out
+	for _, d := range filepath.SplitList(r.Scenarios) {
+		if d == "" {
+			continue
+		}
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			errs = append(errs, fmt.Errorf("scenarios %q: not a directory of incident files; fix %s", d, envNames["scenarios"]))
+			continue
+		}
+		c.ScenarioDirs = append(c.ScenarioDirs, d)
+	}
+	scale, err := strconv.ParseFloat(r.TimeoutScale, 64)
+	if err != nil || scale <= 0 || scale > 100 {
+		errs = append(errs, fmt.Errorf("timeout-scale %q: want a number between 0 and 100, like 1 or 2.5; set %s", r.TimeoutScale, envNames["timeout-scale"]))
+		scale = 1
+	}
+	c.Timeouts = DefaultTimeouts().Scaled(scale)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("rehearsal configuration has %d problem(s):\n  - %w", len(errs), joinLines(errs))
+	}
+	return c, nil
+}
+
+func joinLines(errs []error) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return errors.New(strings.Join(msgs, "\n  - "))
+}
+
+// Timeouts are the named bounds used by specs and steps. Specs never use
+// literal durations; they use these, which are scaled by one factor.
+type Timeouts struct {
+	// Scale is the factor already applied to every field.
+	Scale float64
+	// Spec bounds one rehearsal from start to end.
+	Spec time.Duration
+	// Setup bounds a setup or cleanup node that touches the network.
+	Setup time.Duration
+	// Stack bounds starting or stopping the embedded target and browser.
+	Stack time.Duration
+	// Action bounds one browser action (a click, a navigation).
+	Action time.Duration
+	// UI bounds how long a UI state may take to appear.
+	UI time.Duration
+	// Hold is how long a "stays so" expectation is held.
+	Hold time.Duration
+	// Control bounds one control-plane call.
+	Control time.Duration
+	// Poll is the interval between polls.
+	Poll time.Duration
+}
+
+// DefaultTimeouts are tuned for a 2-core machine.
+func DefaultTimeouts() Timeouts {
+	return Timeouts{
+		Scale:   1,
+		Spec:    90 * time.Second,
+		Setup:   30 * time.Second,
+		Stack:   60 * time.Second,
+		Action:  15 * time.Second,
+		UI:      15 * time.Second,
+		Hold:    2 * time.Second,
+		Control: 10 * time.Second,
+		Poll:    100 * time.Millisecond,
+	}
+}
+
+// Scaled multiplies every bound (not the poll interval) by f.
+func (t Timeouts) Scaled(f float64) Timeouts {
+	s := func(d time.Duration) time.Duration { return time.Duration(float64(d) * f) }
+	return Timeouts{
+		Scale: t.Scale * f, Spec: s(t.Spec), Setup: s(t.Setup), Stack: s(t.Stack), Action: s(t.Action),
+		UI: s(t.UI), Hold: s(t.Hold), Control: s(t.Control), Poll: t.Poll,
+	}
+}
+
+// Scale multiplies an explicit duration (from a scenario file) by the factor.
+func (t Timeouts) ScaleDuration(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * t.Scale)
+}
