@@ -1,6 +1,7 @@
 package browser_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -524,9 +525,14 @@ func TestNoChromiumOutlivesAKilledParent(t *testing.T) {
 	defer cmd.Process.Kill()
 	line := make(chan string, 1)
 	go func() {
-		buf := make([]byte, 4096)
-		n, _ := out.Read(buf)
-		line <- strings.TrimSpace(string(buf[:n]))
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if l := sc.Text(); strings.HasPrefix(l, "DIR ") || strings.HasPrefix(l, "ERR ") {
+				line <- l
+				return
+			}
+		}
+		line <- "helper exited without a DIR line"
 	}()
 	var dir string
 	select {
