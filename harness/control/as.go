@@ -2,30 +2,29 @@ package control
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
 )
 
-// Paths of the AS control plane. TODO(docs/control-api.md, "Authorization
-// server"): that section was still being written when this client was; the
-// paths and bodies below follow fixtures/authserver as far as it had landed
-// (keys.go names POST /keys/publish and GET /keys; tokens.go names POST /mint)
-// and the task text elsewhere. Re-check them against the section.
+// Paths of the AS control plane, as served by fixtures/authserver (control.go).
+// TODO(docs/control-api.md, "Authorization server"): the section was still a
+// placeholder when this client was written against the fixture's code;
+// re-check when it is filled in.
 const (
 	asPathKeys          = "/keys"
 	asPathPublishKey    = "/keys/publish"
 	asPathActivateKey   = "/keys/activate"
 	asPathRetireKey     = "/keys/retire"
 	asPathRotateNow     = "/keys/rotate-now"
-	asPathJWKSMaxAge    = "/jwks/max-age"
+	asPathCacheControl  = "/keys/cache-control"
 	asPathRestart       = "/restart"
 	asPathLifetimes     = "/lifetimes"
 	asPathRefreshPolicy = "/refresh-policy"
-	asPathRevokeSession = "/sessions/revoke"
-	asPathNextAuthz     = "/authorizations/next"
-	asPathAudience      = "/token-audience"
+	asPathRevokeUser    = "/sessions/revoke"
+	asPathRevokeAll     = "/sessions/revoke-all"
+	asPathNextAuthz     = "/next-authorization"
+	asPathTokenPolicy   = "/token-policy"
 	asPathMint          = "/mint"
 )
 
@@ -52,85 +51,93 @@ type KeyInfo struct {
 	State string `json:"state"` // KeyNext, KeyActive, KeyPublished or KeyRetired
 }
 
-// keysAnswer accepts {"keys":[...]}, a bare list, or one key, because the
-// key endpoints answer with the key they touched or the whole set.
-type keysAnswer struct {
-	Keys    []KeyInfo `json:"keys"`
-	Key     *KeyInfo  `json:"key"`
-	KeyInfo           // a bare key at the top level
+// KeySet is the AS's keys and the max-age the JWKS is served with.
+type KeySet struct {
+	// Keys are every key the AS holds, retired ones included, oldest first.
+	Keys []KeyInfo
+	// CacheMaxAge is the Cache-Control max-age of the JWKS answer.
+	CacheMaxAge time.Duration
 }
 
-func (a *AS) keysCall(ctx context.Context, method, path string, in any) ([]KeyInfo, error) {
-	var raw json.RawMessage
-	if err := a.do(ctx, method, path, in, &raw); err != nil {
-		return nil, err
-	}
-	endpoint := method + " " + a.url + path
-	if len(raw) > 0 && raw[0] == '[' {
-		var list []KeyInfo
-		if err := decodeRaw(endpoint, raw, &list); err != nil {
-			return nil, err
+// Active returns the signing key (ok false if there is none).
+func (ks KeySet) Active() (KeyInfo, bool) {
+	for _, k := range ks.Keys {
+		if k.State == KeyActive {
+			return k, true
 		}
-		return list, nil
 	}
-	var ans keysAnswer
-	if err := decodeRaw(endpoint, raw, &ans); err != nil {
-		return nil, err
-	}
-	switch {
-	case ans.Keys != nil:
-		return ans.Keys, nil
-	case ans.Key != nil:
-		return []KeyInfo{*ans.Key}, nil
-	case ans.KID != "":
-		return []KeyInfo{ans.KeyInfo}, nil
-	}
-	return []KeyInfo{}, nil
+	return KeyInfo{}, false
 }
 
-// Keys lists every key the AS holds, retired ones included.
-func (a *AS) Keys(ctx context.Context) ([]KeyInfo, error) {
-	return a.keysCall(ctx, http.MethodGet, asPathKeys, nil)
+// Published returns the kids served in the JWKS (every state but retired).
+func (ks KeySet) Published() []string {
+	var out []string
+	for _, k := range ks.Keys {
+		if k.State != KeyRetired {
+			out = append(out, k.KID)
+		}
+	}
+	return out
 }
 
-// PublishKey adds a new key to the JWKS in the "next" state (not signing yet)
-// and returns it.
-func (a *AS) PublishKey(ctx context.Context) (KeyInfo, error) {
-	return a.oneKey(ctx, asPathPublishKey, nil, KeyNext)
+func (a *AS) keySet(ctx context.Context, method, path string, in any) (KeySet, error) {
+	var w struct {
+		Keys        []KeyInfo `json:"keys"`
+		CacheMaxAge string    `json:"cache_max_age"`
+	}
+	if err := a.do(ctx, method, path, in, &w); err != nil {
+		return KeySet{}, err
+	}
+	maxAge, err := parseDuration(method+" "+a.url+path, "cache_max_age", w.CacheMaxAge)
+	if err != nil {
+		return KeySet{}, err
+	}
+	if w.Keys == nil {
+		w.Keys = []KeyInfo{}
+	}
+	return KeySet{Keys: w.Keys, CacheMaxAge: maxAge}, nil
+}
+
+// Keys lists every key the AS holds and the JWKS max-age.
+func (a *AS) Keys(ctx context.Context) (KeySet, error) {
+	return a.keySet(ctx, http.MethodGet, asPathKeys, nil)
+}
+
+// PublishKey adds a new key to the JWKS in the "next" state (published, not
+// signing yet) and returns its kid. It fails with 409 if a next key exists.
+func (a *AS) PublishKey(ctx context.Context) (string, error) {
+	return a.kidCall(ctx, asPathPublishKey, nil)
 }
 
 // ActivateKey makes the "next" key the signing key; the old one stays
-// published. It returns the new signing key.
-func (a *AS) ActivateKey(ctx context.Context) (KeyInfo, error) {
-	return a.oneKey(ctx, asPathActivateKey, nil, KeyActive)
+// published. It returns the new signing kid, or fails with 409 if no key is
+// published as next.
+func (a *AS) ActivateKey(ctx context.Context) (string, error) {
+	return a.kidCall(ctx, asPathActivateKey, nil)
 }
 
 // RotateNow is an emergency rotation: a new key is published and signs at
-// once. removeOld also retires every other key. It returns the new key.
-func (a *AS) RotateNow(ctx context.Context, removeOld bool) (KeyInfo, error) {
-	return a.oneKey(ctx, asPathRotateNow, map[string]bool{"remove_old": removeOld}, KeyActive)
+// once. removeOld also retires every other key. It returns the new kid.
+func (a *AS) RotateNow(ctx context.Context, removeOld bool) (string, error) {
+	return a.kidCall(ctx, asPathRotateNow, map[string]bool{"remove_old": removeOld})
 }
 
-// oneKey calls a key endpoint and picks the key it is about: the only one
-// returned, or the newest in the wanted state when the whole set comes back.
-func (a *AS) oneKey(ctx context.Context, path string, in any, want string) (KeyInfo, error) {
-	keys, err := a.keysCall(ctx, http.MethodPost, path, in)
-	if err != nil {
-		return KeyInfo{}, err
+func (a *AS) kidCall(ctx context.Context, path string, in any) (string, error) {
+	var out struct {
+		KID string `json:"kid"`
 	}
-	if len(keys) == 1 {
-		return keys[0], nil
+	if err := a.do(ctx, http.MethodPost, path, in, &out); err != nil {
+		return "", err
 	}
-	for i := len(keys) - 1; i >= 0; i-- {
-		if keys[i].State == want {
-			return keys[i], nil
-		}
+	if out.KID == "" {
+		return "", fmt.Errorf("control: POST %s%s answered without a kid", a.url, path)
 	}
-	return KeyInfo{}, fmt.Errorf("control: POST %s%s answered with no key in state %q: %+v", a.url, path, want, keys)
+	return out.KID, nil
 }
 
 // RetireKey removes the key kid from the JWKS; kid "" retires every key that
-// is not signing. It returns the kids retired.
+// is not signing. It returns the kids retired. Retiring the signing key fails
+// with 409.
 func (a *AS) RetireKey(ctx context.Context, kid string) ([]string, error) {
 	var out struct {
 		Retired []string `json:"retired"`
@@ -141,15 +148,17 @@ func (a *AS) RetireKey(ctx context.Context, kid string) ([]string, error) {
 	return out.Retired, nil
 }
 
-// SetJWKSCacheMaxAge sets the Cache-Control max-age the JWKS is served with.
-func (a *AS) SetJWKSCacheMaxAge(ctx context.Context, maxAge time.Duration) error {
-	return a.do(ctx, http.MethodPut, asPathJWKSMaxAge, map[string]string{"max_age": durationString(maxAge)}, nil)
+// SetJWKSCacheMaxAge sets the Cache-Control max-age the JWKS is served with
+// (must be positive) and returns the key set after the change.
+func (a *AS) SetJWKSCacheMaxAge(ctx context.Context, maxAge time.Duration) (KeySet, error) {
+	return a.keySet(ctx, http.MethodPut, asPathCacheControl, map[string]string{"max_age": durationString(maxAge)})
 }
 
 // Restart makes the AS forget every grant, code and session and start over
-// with a fresh key set, as an in-memory server does after a restart.
-func (a *AS) Restart(ctx context.Context) error {
-	return a.do(ctx, http.MethodPost, asPathRestart, nil, nil)
+// with one fresh signing key, as an in-memory server does after a restart.
+// It returns the new key set.
+func (a *AS) Restart(ctx context.Context) (KeySet, error) {
+	return a.keySet(ctx, http.MethodPost, asPathRestart, nil)
 }
 
 // Lifetimes are the AS's token lifetimes. In SetLifetimes a zero field is
@@ -246,34 +255,34 @@ func (a *AS) policy(ctx context.Context, method string, in any) (RefreshPolicy, 
 
 // Revoked counts what a revocation ended.
 type Revoked struct {
-	Grants   int `json:"grants"`
-	Sessions int `json:"sessions"`
+	Grants   int `json:"grants_revoked"`
+	Sessions int `json:"sessions_ended"`
 }
 
 // RevokeSessions ends every grant (refresh tokens) and AS browser session of
-// the user (a test user name such as "alice"). Access tokens already issued
-// stay valid until they expire.
+// the test user ("alice" or "bob"). Access tokens already issued stay valid
+// until they expire.
 func (a *AS) RevokeSessions(ctx context.Context, user string) (Revoked, error) {
 	if user == "" {
 		return Revoked{}, fmt.Errorf("control: RevokeSessions needs a user name; use RevokeAll to end everyone's sessions")
 	}
-	return a.revoke(ctx, user)
+	var out Revoked
+	err := a.do(ctx, http.MethodPost, asPathRevokeUser, map[string]string{"user": user}, &out)
+	return out, err
 }
 
 // RevokeAll ends every grant and AS browser session of every user.
-func (a *AS) RevokeAll(ctx context.Context) (Revoked, error) { return a.revoke(ctx, "") }
-
-func (a *AS) revoke(ctx context.Context, user string) (Revoked, error) {
+func (a *AS) RevokeAll(ctx context.Context) (Revoked, error) {
 	var out Revoked
-	err := a.do(ctx, http.MethodPost, asPathRevokeSession, map[string]string{"user": user}, &out)
+	err := a.do(ctx, http.MethodPost, asPathRevokeAll, nil, &out)
 	return out, err
 }
 
 // NextAuthorization says how the next completed authorization ends instead of
 // issuing a code as usual. Set Error (e.g. "access_denied", "invalid_scope")
 // to answer the client with that error and the genuine state; or GrantScope
-// to grant a different scope than requested (e.g. "openid profile" to leave
-// out the API scope).
+// to grant a different scope than requested (e.g. "openid profile
+// offline_access" to leave out the API scope).
 type NextAuthorization struct {
 	Error            string `json:"error,omitempty"`
 	ErrorDescription string `json:"error_description,omitempty"`
@@ -289,9 +298,16 @@ func (a *AS) SetNextAuthorization(ctx context.Context, next NextAuthorization) e
 }
 
 // SetTokenAudience makes the AS put aud in the access tokens it issues from
-// now on (the API expects "rehearsal-api").
-func (a *AS) SetTokenAudience(ctx context.Context, aud string) error {
-	return a.do(ctx, http.MethodPut, asPathAudience, map[string]string{"audience": aud}, nil)
+// now on; "" restores the configured audience (normally "rehearsal-api").
+// It returns the audience now in force.
+func (a *AS) SetTokenAudience(ctx context.Context, aud string) (string, error) {
+	var out struct {
+		Audience string `json:"audience"`
+	}
+	if err := a.do(ctx, http.MethodPost, asPathTokenPolicy, map[string]string{"audience": aud}, &out); err != nil {
+		return "", err
+	}
+	return out.Audience, nil
 }
 
 // MintRequest asks the AS for a token it would never issue on its own, to

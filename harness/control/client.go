@@ -216,11 +216,3 @@ func parseDuration(endpoint, field, s string) (time.Duration, error) {
 	}
 	return d, nil
 }
-
-// decodeRaw decodes an answer already read, with an error naming the endpoint.
-func decodeRaw(endpoint string, raw json.RawMessage, v any) error {
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("control: %s answered with a body that is not the expected JSON (%v): %.200s", endpoint, err, raw)
-	}
-	return nil
-}

@@ -192,30 +192,38 @@ func TestErrorsNameEndpointStatusAndReason(t *testing.T) {
 }
 
 func TestASKeys(t *testing.T) {
+	keys := `{"keys":[{"kid":"k1","alg":"RS256","state":"active"},{"kid":"k2","alg":"RS256","state":"next"},{"kid":"k0","alg":"RS256","state":"retired"}],"cache_max_age":"1h0m0s"}`
 	f, url := newFake(t, map[string]answer{
-		"GET /keys":             {body: `{"keys":[{"kid":"k1","alg":"RS256","state":"active"},{"kid":"k2","alg":"RS256","state":"next"}]}`},
-		"POST /keys/publish":    {body: `{"kid":"k2","alg":"RS256","state":"next"}`},
-		"POST /keys/activate":   {body: `{"keys":[{"kid":"k1","alg":"RS256","state":"published"},{"kid":"k2","alg":"RS256","state":"active"}]}`},
-		"POST /keys/rotate-now": {body: `[{"kid":"k1","alg":"RS256","state":"retired"},{"kid":"k3","alg":"RS256","state":"active"}]`},
-		"POST /keys/retire":     {body: `{"retired":["k1"]}`},
+		"GET /keys":               {body: keys},
+		"POST /keys/publish":      {body: `{"kid":"k2"}`},
+		"POST /keys/activate":     {status: http.StatusConflict, body: "no key is published as next; POST /keys/publish first"},
+		"POST /keys/rotate-now":   {body: `{"kid":"k3"}`},
+		"POST /keys/retire":       {body: `{"retired":["k1"]}`},
+		"PUT /keys/cache-control": {body: keys},
+		"POST /restart":           {body: `{"keys":[{"kid":"k9","alg":"RS256","state":"active"}],"cache_max_age":"1h0m0s"}`},
 	})
 	as := NewAS(url, nil)
-	keys, err := as.Keys(ctx)
-	if err != nil || len(keys) != 2 || keys[1] != (KeyInfo{KID: "k2", Alg: "RS256", State: KeyNext}) {
-		t.Fatalf("Keys: %+v, %v", keys, err)
+	ks, err := as.Keys(ctx)
+	if err != nil || len(ks.Keys) != 3 || ks.Keys[1] != (KeyInfo{KID: "k2", Alg: "RS256", State: KeyNext}) || ks.CacheMaxAge != time.Hour {
+		t.Fatalf("Keys: %+v, %v", ks, err)
 	}
-	k, err := as.PublishKey(ctx)
-	if err != nil || k.KID != "k2" {
-		t.Fatalf("PublishKey: %+v, %v", k, err)
+	if a, ok := ks.Active(); !ok || a.KID != "k1" {
+		t.Fatalf("Active: %+v %v", a, ok)
+	}
+	if p := ks.Published(); !reflect.DeepEqual(p, []string{"k1", "k2"}) {
+		t.Fatalf("Published: %v", p)
+	}
+	kid, err := as.PublishKey(ctx)
+	if err != nil || kid != "k2" {
+		t.Fatalf("PublishKey: %q, %v", kid, err)
 	}
 	wantCall(t, f.last(t), "POST", "/keys/publish", nil)
-	k, err = as.ActivateKey(ctx)
-	if err != nil || k.KID != "k2" || k.State != KeyActive {
-		t.Fatalf("ActivateKey: %+v, %v", k, err)
+	if _, err := as.ActivateKey(ctx); StatusOf(err) != http.StatusConflict || !strings.Contains(err.Error(), "POST /keys/publish first") {
+		t.Fatalf("ActivateKey out of phase: %v", err)
 	}
-	k, err = as.RotateNow(ctx, true)
-	if err != nil || k.KID != "k3" {
-		t.Fatalf("RotateNow: %+v, %v", k, err)
+	kid, err = as.RotateNow(ctx, true)
+	if err != nil || kid != "k3" {
+		t.Fatalf("RotateNow: %q, %v", kid, err)
 	}
 	wantCall(t, f.last(t), "POST", "/keys/rotate-now", map[string]any{"remove_old": true})
 	retired, err := as.RetireKey(ctx, "k1")
@@ -223,31 +231,30 @@ func TestASKeys(t *testing.T) {
 		t.Fatalf("RetireKey: %v, %v", retired, err)
 	}
 	wantCall(t, f.last(t), "POST", "/keys/retire", map[string]any{"kid": "k1"})
+	if _, err := as.SetJWKSCacheMaxAge(ctx, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	wantCall(t, f.last(t), "PUT", "/keys/cache-control", map[string]any{"max_age": "1h0m0s"})
+	ks, err = as.Restart(ctx)
+	if err != nil || len(ks.Keys) != 1 || ks.Keys[0].KID != "k9" {
+		t.Fatalf("Restart: %+v, %v", ks, err)
+	}
+	wantCall(t, f.last(t), "POST", "/restart", nil)
 }
 
 func TestASSettings(t *testing.T) {
 	f, url := newFake(t, map[string]answer{
-		"PUT /jwks/max-age":         {status: http.StatusNoContent},
-		"POST /restart":             {body: `{"kid":"k9"}`},
 		"GET /lifetimes":            {body: `{"access_token":"5m0s","refresh_idle":"30m0s","refresh_absolute":"8h0m0s"}`},
 		"PUT /lifetimes":            {body: `{"access_token":"1m0s","refresh_idle":"30m0s","refresh_absolute":"3m0s"}`},
 		"GET /refresh-policy":       {body: `{"rotation":true,"reuse_detection":true,"grace":"0s"}`},
 		"PUT /refresh-policy":       {body: `{"rotation":true,"reuse_detection":false,"grace":"10s"}`},
-		"POST /sessions/revoke":     {body: `{"grants":2,"sessions":1}`},
-		"POST /authorizations/next": {status: http.StatusNoContent},
-		"PUT /token-audience":       {status: http.StatusNoContent},
+		"POST /sessions/revoke":     {body: `{"grants_revoked":2,"sessions_ended":1}`},
+		"POST /sessions/revoke-all": {body: `{"grants_revoked":5,"sessions_ended":3}`},
+		"POST /next-authorization":  {body: `{"error":"access_denied"}`},
+		"POST /token-policy":        {body: `{"audience":"another-api"}`},
 		"POST /mint":                {body: `{"token":"eyJhbGciOiJub25lIn0.e30."}`},
 	})
 	as := NewAS(url, nil)
-
-	if err := as.SetJWKSCacheMaxAge(ctx, time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	wantCall(t, f.last(t), "PUT", "/jwks/max-age", map[string]any{"max_age": "1h0m0s"})
-	if err := as.Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
-	wantCall(t, f.last(t), "POST", "/restart", nil)
 
 	l, err := as.Lifetimes(ctx)
 	if err != nil || l != (Lifetimes{AccessToken: 5 * time.Minute, RefreshIdle: 30 * time.Minute, RefreshAbsolute: 8 * time.Hour}) {
@@ -275,25 +282,25 @@ func TestASSettings(t *testing.T) {
 	}
 	wantCall(t, f.last(t), "POST", "/sessions/revoke", map[string]any{"user": "alice"})
 	if _, err := as.RevokeSessions(ctx, ""); err == nil {
-		t.Fatal("RevokeSessions with no user would revoke everyone")
+		t.Fatal("RevokeSessions with no user accepted")
 	}
-	if _, err := as.RevokeAll(ctx); err != nil {
-		t.Fatal(err)
+	if r, err := as.RevokeAll(ctx); err != nil || r.Grants != 5 {
+		t.Fatalf("RevokeAll: %+v, %v", r, err)
 	}
-	wantCall(t, f.last(t), "POST", "/sessions/revoke", map[string]any{"user": ""})
+	wantCall(t, f.last(t), "POST", "/sessions/revoke-all", nil)
 
 	if err := as.SetNextAuthorization(ctx, NextAuthorization{Error: "access_denied"}); err != nil {
 		t.Fatal(err)
 	}
-	wantCall(t, f.last(t), "POST", "/authorizations/next", map[string]any{"error": "access_denied"})
+	wantCall(t, f.last(t), "POST", "/next-authorization", map[string]any{"error": "access_denied"})
 	if err := as.SetNextAuthorization(ctx, NextAuthorization{}); err == nil {
 		t.Fatal("empty next authorization accepted")
 	}
 
-	if err := as.SetTokenAudience(ctx, "another-api"); err != nil {
-		t.Fatal(err)
+	if aud, err := as.SetTokenAudience(ctx, "another-api"); err != nil || aud != "another-api" {
+		t.Fatalf("SetTokenAudience: %q, %v", aud, err)
 	}
-	wantCall(t, f.last(t), "PUT", "/token-audience", map[string]any{"audience": "another-api"})
+	wantCall(t, f.last(t), "POST", "/token-policy", map[string]any{"audience": "another-api"})
 
 	tok, err := as.Mint(ctx, MintRequest{Alg: "none", Claims: map[string]any{"exp": nil, "scope": "openid"}, Header: map[string]any{"kid": nil}})
 	if err != nil || tok != "eyJhbGciOiJub25lIn0.e30." {

@@ -662,3 +662,31 @@ func TestManyLinksInParallel(t *testing.T) {
 		t.Fatal("bad link name accepted")
 	}
 }
+
+func TestSharedRemoteToxiproxyServer(t *testing.T) {
+	// A second network driven only through the first one's API URL stands in
+	// for a remote toxiproxy server: same names, no clashes, and closing it
+	// leaves the other network's proxies alone.
+	owner := newNetwork(t)
+	mine, _ := newLink(t, owner, "as")
+	remote, err := NewNetwork(context.Background(), Options{ToxiproxyURL: owner.ToxiproxyURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, _ := newLink(t, remote, "as")
+	if theirs.Addr() == mine.Addr() {
+		t.Fatal("two links share one listener")
+	}
+	if _, _, err := get(fresh(3*time.Second), theirs.Addr(), "/"); err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := get(fresh(3*time.Second), mine.Addr(), "/"); err != nil {
+		t.Fatalf("closing the other network broke this one: %v", err)
+	}
+	if _, err := NewNetwork(context.Background(), Options{ToxiproxyURL: "http://127.0.0.1:1"}); err == nil || !strings.Contains(err.Error(), "does not answer") {
+		t.Fatalf("unreachable toxiproxy: %v", err)
+	}
+}
