@@ -212,7 +212,7 @@ type CallAPI struct {
 	Remembered string            `yaml:"remembered" ref:"memory"`
 	Literal    string            `yaml:"literal"`
 	Mint       *Mint             `yaml:"mint"`
-	Scheme     string            `yaml:"scheme"`                            // default "Bearer"
+	Scheme     string            `yaml:"scheme"`                           // default "Bearer"
 	SendAs     string            `yaml:"send_as" enum:"header|query|both"` // default header
 	Headers    map[string]string `yaml:"headers"`
 	SaveAs     string            `yaml:"save_as" kind:"name"`
@@ -366,7 +366,8 @@ type Check struct {
 // UICheck is the SPA's visible state in one tab, read through its test roles.
 type UICheck struct {
 	Tab                  string            `yaml:"tab" ref:"tab"`
-	SignedIn             string            `yaml:"signed_in"` // user name
+	SignedIn             string            `yaml:"signed_in"`        // user name
+	NotSignedInAs        string            `yaml:"not_signed_in_as"` // never this user
 	SignedOut            *bool             `yaml:"signed_out"`
 	SignedOutReason      string            `yaml:"signed_out_reason" enum:"none|session_ended|signed_out"`
 	ErrorPanel           *bool             `yaml:"error_panel"`

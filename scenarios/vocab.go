@@ -148,7 +148,7 @@ type controlAction struct {
 	targets  []string
 	args     map[string]argType
 	required []string
-	anyOf    bool     // at least one argument
+	anyOf    bool // at least one argument
 	enums    map[string][]string
 	doc      string
 }
@@ -172,7 +172,7 @@ var controlActions = map[string]controlAction{
 	"next_authorization": {targets: []string{"as"}, anyOf: true, args: map[string]argType{
 		"error": argString, "error_description": argString, "drop_scope": argString},
 		enums: map[string][]string{"error": {"access_denied", "invalid_scope", "login_required", "server_error", "temporarily_unavailable"}},
-		doc: "answer the next authorization request with an error (genuine state) or grant it without a scope"},
+		doc:   "answer the next authorization request with an error (genuine state) or grant it without a scope"},
 	"set_token_audience": {targets: []string{"as"}, args: map[string]argType{"audience": argString}, required: []string{"audience"},
 		doc: "mint access tokens for another audience"},
 	"alter_id_token": {targets: []string{"as"}, args: map[string]argType{"claim": argString, "value": argString, "remove": argBool, "on": argString},
@@ -182,7 +182,7 @@ var controlActions = map[string]controlAction{
 		doc: "answer userinfo with another sub"},
 	"sign_id_token": {targets: []string{"as"}, args: map[string]argType{"with": argString}, required: []string{"with"},
 		enums: map[string][]string{"with": {"foreign_key", "alg_none"}},
-		doc: "sign the next ID token with a foreign key, or issue it unsigned"},
+		doc:   "sign the next ID token with a foreign key, or issue it unsigned"},
 	"set_jwks_max_age": {targets: []string{"as"}, args: map[string]argType{"max_age": argDuration}, required: []string{"max_age"},
 		doc: "serve the JWKS with Cache-Control max-age"},
 	"set_expected_issuer": {targets: []string{"api"}, args: map[string]argType{"issuer": argString}, required: []string{"issuer"},
