@@ -211,7 +211,7 @@ func (c collector) suite(rep types.Report) Suite {
 	}
 	s := Suite{
 		Name:        c.clean(rep.SuiteDescription),
-		Path:        relSlash(root, rep.SuitePath),
+		Path:        suitePath(root, rep.SuitePath),
 		Start:       rep.StartTime,
 		Duration:    rep.RunTime,
 		Succeeded:   rep.SuiteSucceeded,
@@ -546,6 +546,25 @@ func FindRepoRoot(dir string) string {
 		}
 	}
 	return ""
+}
+
+// suitePath names a suite by its folder relative to the repo root
+// ("suites/baseline"). Without a root (a report read on another machine) it
+// keeps what follows the last "suites/" folder, else the folder's name.
+func suitePath(root, path string) string {
+	if path == "" {
+		return ""
+	}
+	if root != "" {
+		if rel := relSlash(root, path); rel != filepath.ToSlash(path) {
+			return rel
+		}
+	}
+	slash := filepath.ToSlash(path)
+	if i := strings.LastIndex(slash, "/suites/"); i >= 0 {
+		return slash[i+1:]
+	}
+	return filepath.Base(path)
 }
 
 // relSlash is path relative to root with forward slashes, or path unchanged

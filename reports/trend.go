@@ -105,7 +105,7 @@ func trend(runs []namedRun) TrendReport {
 				tr.Runs[i].Start = rep.StartTime
 			}
 			tr.Runs[i].Green = tr.Runs[i].Green && rep.SuiteSucceeded
-			suite := relSlash(FindRepoRoot(rep.SuitePath), rep.SuitePath)
+			suite := suitePath(FindRepoRoot(rep.SuitePath), rep.SuitePath)
 			for _, sr := range rep.SpecReports {
 				if sr.LeafNodeType != types.NodeTypeIt {
 					continue
