@@ -123,16 +123,20 @@ func (a *AS) RotateNow(ctx context.Context, removeOld bool) (string, error) {
 }
 
 func (a *AS) kidCall(ctx context.Context, path string, in any) (string, error) {
-	var out struct {
-		KID string `json:"kid"`
-	}
+	return a.postForString(ctx, path, in, "kid")
+}
+
+// postForString POSTs in and returns the non-empty string field of the answer.
+func (a *AS) postForString(ctx context.Context, path string, in any, field string) (string, error) {
+	var out map[string]any
 	if err := a.do(ctx, http.MethodPost, path, in, &out); err != nil {
 		return "", err
 	}
-	if out.KID == "" {
-		return "", fmt.Errorf("control: POST %s%s answered without a kid", a.url, path)
+	v, _ := out[field].(string)
+	if v == "" {
+		return "", fmt.Errorf("control: POST %s%s answered without a %q", a.url, path, field)
 	}
-	return out.KID, nil
+	return v, nil
 }
 
 // RetireKey removes the key kid from the JWKS; kid "" retires every key that
@@ -331,14 +335,5 @@ type MintRequest struct {
 
 // Mint returns a token built as req asks, signed by the AS.
 func (a *AS) Mint(ctx context.Context, req MintRequest) (string, error) {
-	var out struct {
-		Token string `json:"token"`
-	}
-	if err := a.do(ctx, http.MethodPost, asPathMint, req, &out); err != nil {
-		return "", err
-	}
-	if out.Token == "" {
-		return "", fmt.Errorf("control: POST %s%s answered without a token", a.url, asPathMint)
-	}
-	return out.Token, nil
+	return a.postForString(ctx, asPathMint, req, "token")
 }

@@ -21,6 +21,10 @@
 // no Authorization header, cookie, code or token: sensitive query parameters
 // are redacted and bodies are never stored.
 //
+// Contexts: toxiproxy's Go client takes no context, so network-layer calls
+// check ctx before they start and are otherwise bounded by that client's own
+// 30 s timeout.
+//
 // Import rule: standard library, toxiproxy (server and client) and zerolog
 // (required by the toxiproxy server) only; nothing else from this repository.
 package netfault

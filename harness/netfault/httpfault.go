@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -208,12 +209,7 @@ func (l *Link) AddHTTPFault(f HTTPFault) (*Applied, error) {
 		st.removed.Store(true)
 		l.faultsMu.Lock()
 		defer l.faultsMu.Unlock()
-		for i, s := range l.faults {
-			if s == st {
-				l.faults = append(l.faults[:i], l.faults[i+1:]...)
-				break
-			}
-		}
+		l.faults = slices.DeleteFunc(l.faults, func(s *httpFaultState) bool { return s == st })
 		return nil
 	}}, nil
 }

@@ -161,6 +161,9 @@ func TestCountsRequestsByPathAndGrantTypeAndKeepsTheBody(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("counters %v, want exactly %v", got, want)
 	}
+	if all := n.Counters(); all["as:/token[refresh_token]"] != 2 || all["as:OPTIONS /token"] != 1 {
+		t.Errorf("network counters %v", all)
+	}
 	l.ResetCounters()
 	if l.Count("/token") != 0 {
 		t.Errorf("after reset /token = %d", l.Count("/token"))
@@ -217,6 +220,17 @@ func TestOverlappingDisablesKeepTheLinkDownUntilTheLastIsRemoved(t *testing.T) {
 	}
 }
 
+// healed removes a fault and checks that a request to path then succeeds.
+func healed(t *testing.T, a *Applied, addr, path string) {
+	t.Helper()
+	if err := a.Remove(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := get(fresh(3*time.Second), addr, path); err != nil {
+		t.Fatalf("after removing %q: %v", a.Description, err)
+	}
+}
+
 func isRefused(err error) bool {
 	return strings.Contains(err.Error(), "refused")
 }
@@ -229,12 +243,7 @@ func TestResetPeerGivesTheClientAnError(t *testing.T) {
 	if _, _, err := get(fresh(3*time.Second), l.Addr(), "/companies"); err == nil {
 		t.Fatal("request succeeded through reset_peer")
 	}
-	if err := reset.Remove(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := get(fresh(3*time.Second), l.Addr(), "/companies"); err != nil {
-		t.Fatalf("after heal: %v", err)
-	}
+	healed(t, reset, l.Addr(), "/companies")
 }
 
 func TestLatencyIsMeasurable(t *testing.T) {
@@ -276,12 +285,7 @@ func TestBlackHoleMakesAClientTimeOut(t *testing.T) {
 	if took := time.Since(start); took > 3*time.Second {
 		t.Fatalf("client gave up after %s", took)
 	}
-	if err := hole.Remove(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := get(fresh(2*time.Second), l.Addr(), "/keys"); err != nil {
-		t.Fatalf("after heal: %v", err)
-	}
+	healed(t, hole, l.Addr(), "/keys")
 	if u.hits.Load() != 1 {
 		t.Fatalf("upstream saw %d requests, want only the one after heal", u.hits.Load())
 	}
@@ -403,12 +407,7 @@ func TestDropResponseAfterTheUpstreamHandledTheRequest(t *testing.T) {
 	if len(recs) != 1 || recs[0].Status != 200 || !strings.Contains(recs[0].Outcome, "dropped") {
 		t.Fatalf("request log %+v", recs)
 	}
-	if err := drop.Remove(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := get(fresh(3*time.Second), l.Addr(), "/token"); err != nil {
-		t.Fatalf("after heal: %v", err)
-	}
+	healed(t, drop, l.Addr(), "/token")
 }
 
 func TestStripCORSAndEditBody(t *testing.T) {

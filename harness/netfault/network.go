@@ -212,6 +212,18 @@ func (n *Network) Links() []*Link {
 	return out
 }
 
+// Counters returns every link's request counters keyed as the catalogue
+// writes them, "link:key" (e.g. "as:/token[refresh_token]").
+func (n *Network) Counters() map[string]int {
+	out := map[string]int{}
+	for _, l := range n.Links() {
+		for k, v := range l.Counters() {
+			out[l.name+":"+k] = v
+		}
+	}
+	return out
+}
+
 // Events returns every fault applied on any link, oldest first.
 func (n *Network) Events() []Event {
 	return n.eventsWhere(func(string) bool { return true })
