@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// Paths of the API control plane, as served by fixtures/api (control.go).
-// TODO(docs/control-api.md, "API"): re-check once that section is written.
+// Paths of the API control plane: docs/control-api.md, "API", served by
+// fixtures/api (control.go).
 const (
 	apiPathRestart   = "/restart"
 	apiPathJWKSCache = "/jwks-cache"

@@ -7,10 +7,8 @@ import (
 	"time"
 )
 
-// Paths of the AS control plane, as served by fixtures/authserver (control.go).
-// TODO(docs/control-api.md, "Authorization server"): the section was still a
-// placeholder when this client was written against the fixture's code;
-// re-check when it is filled in.
+// Paths of the AS control plane: docs/control-api.md, "Authorization server",
+// served by fixtures/authserver (control.go).
 const (
 	asPathKeys          = "/keys"
 	asPathPublishKey    = "/keys/publish"
@@ -153,7 +151,7 @@ func (a *AS) RetireKey(ctx context.Context, kid string) ([]string, error) {
 }
 
 // SetJWKSCacheMaxAge sets the Cache-Control max-age the JWKS is served with
-// (must be positive) and returns the key set after the change.
+// (0 allowed) and returns the key set after the change.
 func (a *AS) SetJWKSCacheMaxAge(ctx context.Context, maxAge time.Duration) (KeySet, error) {
 	return a.keySet(ctx, http.MethodPut, asPathCacheControl, map[string]string{"max_age": durationString(maxAge)})
 }
