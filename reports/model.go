@@ -509,7 +509,7 @@ func (c collector) redactInPlace(v any) {
 	}
 }
 
-// flattenCounters turns counters.json (usually {"as:/oauth/token[refresh_token]": 1})
+// flattenCounters turns counters.json (usually {"as:/token[refresh_token]": 1})
 // into sorted name/value rows; nested objects become dotted names.
 func flattenCounters(v any) []Property {
 	var out []Property

@@ -82,7 +82,7 @@ func (t *Tab) setOffline(ctx context.Context, offline bool) error {
 // BlockURLs makes requests of the tab matching any pattern fail at once with
 // net::ERR_BLOCKED_BY_CLIENT (blocked reason "inspector"). Patterns use the
 // URLPattern syntax and must be absolute, e.g. "*://api.rehearsal.test/*" or
-// "http://login.rehearsal.test/oauth/token". Several BlockURLs calls add up;
+// "http://login.rehearsal.test/token". Several BlockURLs calls add up;
 // each Heal lifts only its own patterns.
 func (t *Tab) BlockURLs(ctx context.Context, patterns ...string) (Heal, error) {
 	if len(patterns) == 0 {
