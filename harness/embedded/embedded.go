@@ -126,7 +126,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			API:    "http://" + links[LinkAPI].Addr(),
 		}
 		s.hostRules = map[string]string{}
-		s.hc = netfault.HTTPClientFor(nil)
+		s.hc = netfault.HTTPClientFor(map[string]string{
+			links[LinkSPA].Addr(): links[LinkSPA].Addr(),
+			links[LinkAS].Addr():  links[LinkAS].Addr(),
+			links[LinkAPI].Addr(): links[LinkAPI].Addr(),
+		})
 	} else {
 		s.urls = target.URLs{SPA: "http://" + SPAHost, Issuer: "http://" + IssuerHost, API: "http://" + APIHost}
 		s.hostRules = map[string]string{
@@ -137,6 +141,16 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		s.hc = netfault.HTTPClientFor(s.hostRules)
 	}
 
+	if err := s.startFixtures(links); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// startFixtures builds fresh servers (fresh clocks, keys and stores) behind the links.
+func (s *Stack) startFixtures(links map[string]*netfault.Link) (err error) {
+	opts := s.opts
+	s.ASClock, s.APIClock = clock.New(), clock.New()
 	s.ASServer, err = authserver.New(authserver.Config{
 		Issuer:                 s.urls.Issuer,
 		RedirectURIs:           []string{s.urls.SPA + "/callback", s.urls.SPA + "/silent-callback.html"},
@@ -147,7 +161,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		Logger:                 opts.Logger.With("server", "as"),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("embedded stack: %w", err)
+		return fmt.Errorf("embedded stack: %w", err)
 	}
 	s.APIServer, err = api.New(api.Config{
 		Issuer:         s.urls.Issuer,
@@ -158,7 +172,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		Logger:         opts.Logger.With("server", "api"),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("embedded stack: %w", err)
+		return fmt.Errorf("embedded stack: %w", err)
 	}
 	s.SPAServer, err = spa.New(spa.Config{
 		PublicURL:    s.urls.SPA,
@@ -171,28 +185,28 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		Logger:       opts.Logger.With("server", "spa"),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("embedded stack: %w", err)
+		return fmt.Errorf("embedded stack: %w", err)
 	}
 
 	asAddr, err := s.serve(s.ASServer.Handler())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	apiAddr, err := s.serve(s.APIServer.Handler())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	spaAddr, err := s.serve(s.SPAServer.Handler())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	asCtlAddr, err := s.serve(s.ASServer.ControlHandler())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	apiCtlAddr, err := s.serve(s.APIServer.ControlHandler())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	links[LinkSPA].SetUpstream(spaAddr)
 	links[LinkAS].SetUpstream(asAddr)
@@ -202,7 +216,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	ctlClient := &http.Client{Timeout: 30 * time.Second}
 	s.asCtl = control.NewAS("http://"+asCtlAddr, ctlClient)
 	s.apiCtl = control.NewAPI("http://"+apiCtlAddr, ctlClient)
-	return s, nil
+	return nil
 }
 
 func checkDefects(names []string) error {
@@ -270,14 +284,30 @@ func (s *Stack) Users() []target.User {
 // ControlURLs are the control planes' base URLs.
 func (s *Stack) ControlURLs() (as, apiURL string) { return s.asCtl.BaseURL(), s.apiCtl.BaseURL() }
 
-// Close stops the servers, the fixtures and the network. It is idempotent.
-func (s *Stack) Close(ctx context.Context) error {
+// Renew replaces the three servers with fresh ones (fresh clocks, keys,
+// stores, caches and journals) behind the same links, removes every fault
+// left on the links and zeroes their counters. The browser-facing URLs do not
+// change, so one browser per process serves every spec while each spec gets a
+// stack in its initial state.
+func (s *Stack) Renew(ctx context.Context) error {
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
 	if s.closed {
-		return s.closeErr
+		return errors.New("embedded stack: Renew after Close")
 	}
-	s.closed = true
+	if err := s.stopFixtures(ctx); err != nil {
+		return err
+	}
+	links := map[string]*netfault.Link{}
+	for _, l := range s.net.Links() {
+		l.ResetCounters()
+		links[l.Name()] = l
+	}
+	return s.startFixtures(links)
+}
+
+// stopFixtures shuts the servers down and closes the fixtures.
+func (s *Stack) stopFixtures(ctx context.Context) error {
 	var errs []error
 	for _, srv := range s.servers {
 		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -286,14 +316,29 @@ func (s *Stack) Close(ctx context.Context) error {
 		}
 		cancel()
 	}
-	for _, c := range []interface{ Close() error }{s.SPAServer, s.APIServer, s.ASServer} {
-		if c == nil || isNil(c) {
-			continue
-		}
-		if err := c.Close(); err != nil {
-			errs = append(errs, err)
-		}
+	s.servers = nil
+	if s.SPAServer != nil {
+		errs = append(errs, s.SPAServer.Close())
 	}
+	if s.APIServer != nil {
+		errs = append(errs, s.APIServer.Close())
+	}
+	if s.ASServer != nil {
+		errs = append(errs, s.ASServer.Close())
+	}
+	s.SPAServer, s.APIServer, s.ASServer = nil, nil, nil
+	return errors.Join(errs...)
+}
+
+// Close stops the servers, the fixtures and the network. It is idempotent.
+func (s *Stack) Close(ctx context.Context) error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return s.closeErr
+	}
+	s.closed = true
+	errs := []error{s.stopFixtures(ctx)}
 	if s.net != nil {
 		if err := s.net.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close fault network: %w", err))
@@ -301,16 +346,4 @@ func (s *Stack) Close(ctx context.Context) error {
 	}
 	s.closeErr = errors.Join(errs...)
 	return s.closeErr
-}
-
-func isNil(c interface{ Close() error }) bool {
-	switch v := c.(type) {
-	case *spa.Server:
-		return v == nil
-	case *api.Server:
-		return v == nil
-	case *authserver.Server:
-		return v == nil
-	}
-	return false
 }

@@ -133,3 +133,51 @@ func getJSON(t *testing.T, hc *http.Client, url string, v any) {
 		t.Fatalf("%s: %v", url, err)
 	}
 }
+
+func TestRenewGivesAFreshStackBehindTheSameLinks(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := Start(ctx, Options{Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	before, err := s.AS().Keys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AS().AdvanceClock(ctx, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	spaAddr := s.Link(LinkSPA).Addr()
+	if err := s.Renew(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.AS().Keys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := before.Active()
+	b, _ := after.Active()
+	if a.KID == b.KID {
+		t.Errorf("active kid %q survived Renew; want fresh keys", a.KID)
+	}
+	c, err := s.AS().Clock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Offset != 0 {
+		t.Errorf("AS clock offset %v after Renew, want 0", c.Offset)
+	}
+	if s.Link(LinkSPA).Addr() != spaAddr {
+		t.Errorf("spa link moved from %s to %s", spaAddr, s.Link(LinkSPA).Addr())
+	}
+	resp, err := s.HTTPClient().Get(s.URLs().Issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("discovery after Renew: %d", resp.StatusCode)
+	}
+}
