@@ -347,6 +347,7 @@ func (l *Link) serve(w http.ResponseWriter, r *http.Request, rp *httputil.Revers
 	if respond != nil {
 		writeCanned(w, r, respond)
 		rec.Status = respond.Status
+		rec.ResponseHeaders, rec.ResponseJSON = responseSummary(w.Header(), []byte(respond.Body))
 		rec.Outcome = "answered by fault"
 		return
 	}
@@ -377,6 +378,7 @@ func (l *Link) serve(w http.ResponseWriter, r *http.Request, rp *httputil.Revers
 	sw := &statusWriter{ResponseWriter: w}
 	rp.ServeHTTP(sw, r)
 	rec.Status = sw.status
+	rec.ResponseHeaders, rec.ResponseJSON = responseSummary(w.Header(), sw.body)
 	if st.err != nil {
 		rec.Outcome = "upstream error: " + st.err.Error()
 	}
@@ -482,7 +484,11 @@ func readGrantType(r *http.Request) string {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	body   []byte // the first maxSummaryBody bytes, for the request log
 }
+
+// maxSummaryBody bounds how much of an answer the request log looks at.
+const maxSummaryBody = 64 << 10
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
@@ -494,6 +500,9 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+	}
+	if room := maxSummaryBody - len(w.body); room > 0 {
+		w.body = append(w.body, b[:min(room, len(b))]...)
 	}
 	return w.ResponseWriter.Write(b)
 }

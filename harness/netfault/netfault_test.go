@@ -523,7 +523,7 @@ func TestRequestLogRedactsSecrets(t *testing.T) {
 		t.Fatalf("log %+v", recs)
 	}
 	q := recs[0].Query
-	if strings.Contains(q, "SECRET") || !strings.Contains(q, "code="+Redacted) || !strings.Contains(q, "lang=en") {
+	if strings.Contains(q, "SECRET") || !strings.Contains(q, "code="+Redacted+"%3A") || !strings.Contains(q, "lang=en") {
 		t.Fatalf("query logged as %q", q)
 	}
 }

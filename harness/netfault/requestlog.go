@@ -1,8 +1,14 @@
 package netfault
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"io"
 	"log"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,7 +17,9 @@ import (
 )
 
 // RequestRecord is one request seen by a link's HTTP fault proxy. It holds no
-// headers and no bodies; secret-bearing query parameters are redacted.
+// request headers or bodies; secret-bearing query parameters are replaced by
+// REDACTED and a keyed fingerprint (so a fresh state can be told from a
+// reused one); of the answer it keeps headers and non-secret JSON fields.
 type RequestRecord struct {
 	Time      time.Time     `json:"time"`
 	Method    string        `json:"method"`
@@ -22,6 +30,12 @@ type RequestRecord struct {
 	Duration  time.Duration `json:"duration"`
 	Faults    []string      `json:"faults,omitempty"` // HTTP faults that acted on it
 	Outcome   string        `json:"outcome,omitempty"`
+	// ResponseHeaders are the answer's headers as the client got them
+	// (Set-Cookie left out).
+	ResponseHeaders map[string]string `json:"response_headers,omitempty"`
+	// ResponseJSON holds the top-level scalar fields of a JSON answer of at
+	// most 64 KiB, token fields replaced by REDACTED.
+	ResponseJSON map[string]any `json:"response_json,omitempty"`
 }
 
 // redactedParams are query parameters whose values never reach the log.
@@ -42,12 +56,66 @@ func redactQuery(q url.Values) string {
 	for k, vs := range q {
 		for _, v := range vs {
 			if redactedParams[strings.ToLower(k)] && v != "" {
-				v = Redacted
+				v = Redacted + ":" + fingerprint(v)
 			}
 			out.Add(k, v)
 		}
 	}
 	return out.Encode()
+}
+
+// fingerprintKey is random per process, so a fingerprint tells two values
+// apart (a fresh state per sign-in) but cannot be turned back into the value.
+var fingerprintKey = func() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b
+}()
+
+// fingerprint is a short keyed hash of a secret value.
+func fingerprint(v string) string {
+	m := hmac.New(sha256.New, fingerprintKey)
+	m.Write([]byte(v))
+	return hex.EncodeToString(m.Sum(nil))[:12]
+}
+
+// secretJSONFields are top-level response fields never kept in the log.
+var secretJSONFields = map[string]bool{
+	"access_token": true, "refresh_token": true, "id_token": true,
+	"client_secret": true, "device_code": true, "token": true,
+}
+
+// responseSummary keeps the parts of an answer that checks read: headers
+// (without Set-Cookie) and the top-level scalar fields of a small JSON body
+// (without tokens).
+func responseSummary(h http.Header, body []byte) (map[string]string, map[string]any) {
+	headers := map[string]string{}
+	for k, vs := range h {
+		if strings.EqualFold(k, "Set-Cookie") {
+			continue
+		}
+		headers[http.CanonicalHeaderKey(k)] = strings.Join(vs, ", ")
+	}
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	if len(body) == 0 || !strings.Contains(mt, "json") {
+		return headers, nil
+	}
+	var top map[string]any
+	if json.Unmarshal(body, &top) != nil {
+		return headers, nil
+	}
+	out := map[string]any{}
+	for k, v := range top {
+		if secretJSONFields[k] {
+			out[k] = Redacted
+			continue
+		}
+		switch v.(type) {
+		case string, float64, bool, nil:
+			out[k] = v
+		}
+	}
+	return headers, out
 }
 
 type requestLog struct {
