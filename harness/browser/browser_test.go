@@ -370,7 +370,7 @@ func TestTokenStorageTampering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.Key != key || u.Storage != "localStorage" || u.ExpiresAt >= time.Now().Unix() {
+	if u.Key != key || u.Storage != "localStorage" || u.ExpiresAt >= time.Now().Unix() || u.AccessToken != "aaa.bbb.cccx" {
 		t.Fatalf("after expire: %+v", u)
 	}
 	if err := tab.CorruptStoredAccessToken(ctx); err != nil {
@@ -379,7 +379,7 @@ func TestTokenStorageTampering(t *testing.T) {
 	if err := tab.CorruptStoredRefreshToken(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if u, _ = tab.StoredUser(ctx); u.AccessToken != "aaa.bbb.cccA" || u.RefreshToken != "rt1A" {
+	if u, _ = tab.StoredUser(ctx); u.AccessToken != "aaa.bbb.cccxA" || u.RefreshToken != "rt1A" {
 		t.Fatalf("after corrupt: %+v", u)
 	}
 	if err := tab.RemoveStoredRefreshToken(ctx); err != nil {

@@ -67,6 +67,7 @@ type StoredUser struct {
 	Key          string
 	AccessToken  string
 	RefreshToken string
+	IDToken      string
 	ExpiresAt    int64 // seconds since the epoch, as oidc-client-ts stores it
 }
 
@@ -81,10 +82,10 @@ const tokenTamper = `((op) => {
       if (!key.startsWith("oidc.user:")) continue;
       const user = JSON.parse(store.getItem(key));
       const before = {Storage: name, Key: key, AccessToken: user.access_token || "",
-        RefreshToken: user.refresh_token || "", ExpiresAt: user.expires_at || 0};
+        RefreshToken: user.refresh_token || "", IDToken: user.id_token || "", ExpiresAt: user.expires_at || 0};
       switch (op) {
         case "read": break;
-        case "expire-at": user.expires_at = Math.floor(Date.now() / 1000) - 60; break;
+        case "expire-at": user.access_token = (user.access_token || "") + "x"; user.expires_at = Math.floor(Date.now() / 1000) - 60; break;
         case "corrupt-at": user.access_token = (user.access_token || "") + "A"; break;
         case "corrupt-rt": user.refresh_token = (user.refresh_token || "") + "A"; break;
         case "remove-rt": delete user.refresh_token; break;
@@ -115,8 +116,9 @@ func (t *Tab) StoredUser(ctx context.Context) (StoredUser, error) {
 	return t.tamperUser(ctx, "read")
 }
 
-// ExpireStoredAccessToken sets the stored expires_at one minute in the past,
-// so the SPA believes its access token expired (the server still accepts it).
+// ExpireStoredAccessToken does what the SPA's own "Expire access token"
+// rehearsal button does: it sets the stored expires_at in the past and spoils
+// the token's signature, so the API answers 401 as it would to an expired one.
 func (t *Tab) ExpireStoredAccessToken(ctx context.Context) error {
 	_, err := t.tamperUser(ctx, "expire-at")
 	return err
