@@ -167,6 +167,12 @@ func (p *fileParser) yamlProblem(err error) Problem {
 			What: fmt.Sprintf("%s is %s, of the wrong type", field, val),
 			Want: "expected " + kindName(te.DstType)}
 	}
+	var ue *yaml.UnexpectedNodeTypeError
+	if errors.As(err, &ue) {
+		return Problem{Pos: posOfToken(p.file, ue.Token),
+			What: fmt.Sprintf("%s where %s is expected", article(ue.Actual.YAMLName()), article(ue.Expected.YAMLName())),
+			Want: "write it as " + shapeOf(ue.Expected.YAMLName()) + " (see docs/scenarios.md)"}
+	}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		want := "valid YAML: check indentation, quoting and that each key: value is on its own line"
@@ -176,6 +182,26 @@ func (p *fileParser) yamlProblem(err error) Problem {
 		return Problem{Pos: posOfToken(p.file, ye.GetToken()), What: "YAML: " + ye.GetMessage(), Want: want}
 	}
 	return Problem{Pos: Pos{File: p.file}, What: err.Error(), Want: "a well-formed scenario file"}
+}
+
+func article(yamlName string) string {
+	switch yamlName {
+	case "sequence":
+		return "a list"
+	case "mapping":
+		return "a mapping"
+	}
+	return "a " + yamlName
+}
+
+func shapeOf(yamlName string) string {
+	switch yamlName {
+	case "sequence":
+		return "a list, [a, b] or lines starting with -"
+	case "mapping":
+		return "key: value pairs, {k: v} or indented lines"
+	}
+	return "a single value"
 }
 
 // unwrap removes anchors and tags, which carry no meaning in scenarios.
@@ -225,6 +251,7 @@ func isNull(n ast.Node) bool {
 func (p *fileParser) scenario(body ast.Node) *Scenario {
 	body = unwrap(body)
 	s := &Scenario{Pos: p.pos(body), Status: StatusReady}
+	before := len(p.probs)
 	pairs, ok := mappingPairs(body)
 	if !ok {
 		p.add(s.Pos, "a scenario is "+describeNode(body), "a mapping with id, title, labels and the phases steady, inject, observe, heal, recover")
@@ -307,7 +334,7 @@ func (p *fileParser) scenario(body ast.Node) *Scenario {
 	if s.Timeout < 0 {
 		p.add(at("timeout"), "timeout is negative", "a positive duration such as 2m")
 	}
-	if !hasExpectation(s) {
+	if !hasExpectation(s) && len(p.probs) == before {
 		p.add(s.Pos, "the scenario has no expectation", "at least one expect, hold or wait step (a rehearsal must check something)")
 	}
 	p.crossReferences(s, info)

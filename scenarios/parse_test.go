@@ -1,0 +1,180 @@
+package scenarios
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// good is a minimal valid scenario; the malformed cases change one line.
+const good = `id: INC-01
+title: keeps the user signed in when the API is slow
+labels: [flow:api, tier:core]
+steady:
+  - sign_in: alice
+inject:
+  - fault: {name: slow, link: api, layer: network, kind: latency, latency: 2s}
+observe:
+  - expect:
+      within: 10s
+      ui: {signed_in: alice}
+heal:
+  - heal: slow
+`
+
+func TestParseGood(t *testing.T) {
+	sc, err := Parse("good.yaml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sc[0]
+	if s.Key() != "INC-01" || s.Labels[0] != "INC-01" {
+		t.Errorf("key %q labels %v", s.Key(), s.Labels)
+	}
+	if got := s.Observe[0].Pos.String(); got != "good.yaml:9" {
+		t.Errorf("expect step at %s, want good.yaml:9", got)
+	}
+	if s.Steady[0].Action.(*SignIn).From != "/" {
+		t.Errorf("sign_in from default not applied")
+	}
+	if f := s.Inject[0].Action.(*Fault); f.Latency.D().Seconds() != 2 {
+		t.Errorf("latency %v", f.Latency)
+	}
+	want := []string{"browser", "network-proxy:api"}
+	if strings.Join(s.Requires, ",") != strings.Join(want, ",") {
+		t.Errorf("requires %v, want %v", s.Requires, want)
+	}
+}
+
+// Each malformed kind is reported at its line with what was expected.
+func TestParseMalformed(t *testing.T) {
+	cases := []struct {
+		name, from, to string
+		prefix, says   string
+	}{
+		{"unknown key", "title: keeps", "titel: keeps", "bad.yaml:2: ", `unknown key "titel"; expected one of: id, variant, title`},
+		{"unknown step", "  - sign_in: alice", "  - log_in: alice", "bad.yaml:5: ", `unknown step "log_in"; expected one of:`},
+		{"unknown step argument", "latency: 2s}", "latency: 2s, jiter: 1s}", "bad.yaml:7: ", `unknown key "jiter" in fault; expected one of:`},
+		{"bad duration", "within: 10s", "within: 10 seconds", "bad.yaml:10: ", `"10 seconds" is not a duration; a Go duration`},
+		{"number as duration", "within: 10s", "within: 10", "bad.yaml:10: ", `is not a duration`},
+		{"unknown label", "[flow:api, tier:core]", "[flow:api, tier:nightly]", "bad.yaml:3: ", `unknown label "tier:nightly"; a label from the registry`},
+		{"unknown defect", "labels: [", "catches: [api-sleeps]\nlabels: [", "bad.yaml:3: ", `unknown defect "api-sleeps"; expected one of: api-accepts-alg-none`},
+		{"bad id", "id: INC-01", "id: inc 1", "bad.yaml:1: ", `id "inc 1" is malformed; an id of capital letters`},
+		{"missing id", "id: INC-01\n", "", "bad.yaml:1: ", "the scenario has no id"},
+		{"wrong type", "ui: {signed_in: alice}", "ui: [alice]", "bad.yaml:11: ", "a list where a mapping is expected"},
+		{"wrong scalar type", "latency: 2s}", "latency: 2s, rate_kbps: fast}", "bad.yaml:7: ", "`rate_kbps` is \"fast\", of the wrong type; expected a whole number"},
+		{"no expectation", "  - expect:\n      within: 10s\n      ui: {signed_in: alice}\n", "  - reload_page\n", "bad.yaml:1: ", "the scenario has no expectation"},
+		{"step with three keys", "  - expect:\n      within: 10s\n      ui:", "  - expect:\n    within: 10s\n    ui:", "bad.yaml:9: ", "a step has 3 keys (expect, within, ui); indent the arguments of expect"},
+		{"yaml syntax", "labels: [flow:api, tier:core]", "labels: [flow:api, tier:core", "bad.yaml:", "YAML: "},
+		{"bad enum", "layer: network", "layer: netwrk", "bad.yaml:7: ", "fault `layer` is \"netwrk\"; expected one of: network, http, browser"},
+		{"kind of other layer", "kind: latency, latency: 2s", "kind: respond, status: 500", "bad.yaml:7: ", "fault kind respond is a http fault, not network"},
+		{"heal unknown fault", "heal: slow", "heal: fast", "bad.yaml:13: ", `heal names fault "fast", which is not active`},
+		{"unknown control action", "  - sign_in: alice", "  - control: {target: as, action: reboot}", "bad.yaml:5: ", `unknown control action "reboot" for as; expected one of:`},
+		{"bad counter", "ui: {signed_in: alice}", "counter: {\"as/token\": 1}", "bad.yaml:11: ", `counter "as/token" is malformed`},
+		{"undefined tab", "ui: {signed_in: alice}", "ui: {tab: b, signed_in: alice}", "bad.yaml:11: ", `tab "b" is not defined before this step`},
+		{"draft without note", "labels: [", "status: draft\nlabels: [", "bad.yaml:3: ", "a draft scenario has no note"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src := strings.Replace(good, tc.from, tc.to, 1)
+			if src == good {
+				t.Fatalf("case did not change the file")
+			}
+			_, err := Parse("bad.yaml", []byte(src))
+			if err == nil {
+				t.Fatalf("no error for:\n%s", src)
+			}
+			probs := Problems(err)
+			if len(probs) == 0 {
+				t.Fatalf("error is not an *Error: %v", err)
+			}
+			for _, p := range probs {
+				if strings.HasPrefix(p.String(), tc.prefix) && strings.Contains(p.String(), tc.says) {
+					return
+				}
+			}
+			t.Errorf("want a problem starting %q containing %q, got:\n%v", tc.prefix, tc.says, err)
+		})
+	}
+}
+
+// All problems in a file are reported at once.
+func TestParseReportsAllProblems(t *testing.T) {
+	src := strings.NewReplacer("titel", "titel", "title: keeps", "titel: keeps", "tier:core", "tier:nightly", "within: 10s", "within: soon").Replace(good)
+	_, err := Parse("bad.yaml", []byte(src))
+	probs := Problems(err)
+	var lines []string
+	for _, p := range probs {
+		lines = append(lines, p.String())
+	}
+	got := strings.Join(lines, "\n")
+	for _, want := range []string{"bad.yaml:2: unknown key", "bad.yaml:3: unknown label", "bad.yaml:10: \"soon\" is not a duration"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+}
+
+func TestDuplicateAcrossFiles(t *testing.T) {
+	fsys := fstest.MapFS{
+		"inc/a.yaml": {Data: []byte(good)},
+		"inc/b.yaml": {Data: []byte("# the same id again\n" + good)},
+	}
+	_, err := LoadDir(fsys, "inc")
+	if err == nil {
+		t.Fatal("no error for a duplicate id across files")
+	}
+	want := "inc/b.yaml:2: duplicate scenario INC-01 (first at inc/a.yaml:1); each id+variant once; give this one another variant or id"
+	if err.Error() != want {
+		t.Errorf("got %q\nwant %q", err, want)
+	}
+	// A variant makes it unique.
+	fsys["inc/b.yaml"] = &fstest.MapFile{Data: []byte(strings.Replace(good, "title:", "variant: slow-api\ntitle:", 1))}
+	if _, err := LoadDir(fsys, "inc"); err != nil {
+		t.Errorf("variant did not make the id unique: %v", err)
+	}
+}
+
+func TestDuplicateInOneFile(t *testing.T) {
+	_, err := Parse("two.yaml", []byte(good+"---\n"+good))
+	if err == nil || !strings.HasPrefix(err.Error(), "two.yaml:15: duplicate scenario INC-01") {
+		t.Errorf("got %v", err)
+	}
+}
+
+var problemLine = regexp.MustCompile(`^[^\n]+:[0-9]+: `)
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(good))
+	f.Add([]byte("id: X-01\n"))
+	f.Add([]byte("- a\n- b: [\n"))
+	f.Add([]byte("steady: {a: b}\n"))
+	f.Add([]byte("id: A-01\ntitle: t\nobserve:\n  - hold: {for: 1s, counter: {\"api:*\": {at_most: -1}}}\n"))
+	for _, file := range []string{"catalogue/tokens.yaml", "catalogue/keys.yaml"} {
+		if data, err := catalogueFS.ReadFile(file); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := Parse("fuzz.yaml", data)
+		if err == nil {
+			if len(sc) == 0 {
+				t.Fatal("no error and no scenario")
+			}
+			return
+		}
+		probs := Problems(err)
+		if len(probs) == 0 {
+			t.Fatalf("error is not a problem list: %v", err)
+		}
+		for _, p := range probs {
+			if p.Pos.File != "fuzz.yaml" {
+				t.Fatalf("problem without the file name: %q", p)
+			}
+			if p.Pos.Line > 0 && !problemLine.MatchString(p.String()) {
+				t.Fatalf("problem without file:line: %q", p)
+			}
+		}
+	})
+}
