@@ -11,9 +11,9 @@
 // docs/scenario.schema.json, which is generated from this package
 // (go test ./scenarios -run TestSchemaIsCurrent -update).
 //
-// Import rule: scenarios imports the standard library and goccy/go-yaml only.
-// The model and parser never import Ginkgo or harness; the runner that turns a
-// scenario into Ginkgo nodes (suites -> scenarios -> harness) lives in its own
-// file set and is the only part allowed to import them. Nothing here imports
-// fixtures, suites, reports or cmd.
+// Import rule: the model, parser, schema and catalogue import the standard
+// library and goccy/go-yaml only, never Ginkgo or harness, so the command line
+// can list and validate files without either. The runner that turns a scenario
+// into Ginkgo nodes (suites -> scenarios -> harness) is the only part allowed
+// to import them. Nothing here imports fixtures, suites, reports or cmd.
 package scenarios
