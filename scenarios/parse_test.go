@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -177,4 +178,21 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The whole-file example in docs/scenarios.md parses.
+func TestDocsExampleParses(t *testing.T) {
+	data, err := os.ReadFile("../docs/scenarios.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "## A whole file")
+	if !ok {
+		t.Fatal("docs/scenarios.md has no \"A whole file\" section")
+	}
+	_, rest, _ = strings.Cut(rest, "```yaml\n")
+	example, _, _ := strings.Cut(rest, "```")
+	if _, err := Parse("docs/scenarios.md example", []byte(example)); err != nil {
+		t.Errorf("the example in docs/scenarios.md does not parse:\n%v", err)
+	}
 }
