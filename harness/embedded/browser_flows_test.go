@@ -477,9 +477,7 @@ func TestFlowExpiredAccessTokenRefreshesOnce(t *testing.T) {
 	e.expireAccessToken(lifetime)
 
 	e.run(e.tab, "click reload", e.ui.ClickReload())
-	s := e.waitFor(e.tab, "the views settled after reload", 15*time.Second, func(s pages.AppState) bool {
-		return settled(s) && e.count(embedded.LinkAS, "/token[refresh_token]") > 0
-	})
+	s := e.waitFor(e.tab, "the views settled after reload", 15*time.Second, settled)
 	if !s.SignedIn || !viewsIn(s, "ready", companyViews...) || s.ErrorPanel != nil {
 		t.Fatalf("after an expired access token and reload: want signed in, %v ready, no error panel; got %s", companyViews, describeState(s))
 	}
@@ -551,10 +549,8 @@ func TestFlowRefreshFailureKeepsSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.run(e.tab, "click retry", e.ui.ClickRetry())
-	s = e.waitFor(e.tab, "the views after retry", 15*time.Second, func(s pages.AppState) bool {
-		return settled(s) && viewsIn(s, "ready", companyViews...)
-	})
-	if !s.SignedIn || s.ErrorPanel != nil {
+	s = e.waitFor(e.tab, "the views after retry", 15*time.Second, settled)
+	if !s.SignedIn || s.ErrorPanel != nil || !viewsIn(s, "ready", companyViews...) {
 		t.Fatalf("after heal and retry: want signed in with no error panel, got %s", describeState(s))
 	}
 	if n := e.count(embedded.LinkAS, "/authorize"); n != authorize {
@@ -596,10 +592,8 @@ func TestFlowAPIDownShowsConnectionError(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.run(e.tab, "click reload", e.ui.ClickReload())
-	s = e.waitFor(e.tab, "the views after heal and reload", 15*time.Second, func(s pages.AppState) bool {
-		return settled(s) && viewsIn(s, "ready", companyViews...)
-	})
-	if !s.SignedIn || s.ErrorPanel != nil {
+	s = e.waitFor(e.tab, "the views after heal and reload", 15*time.Second, settled)
+	if !s.SignedIn || s.ErrorPanel != nil || !viewsIn(s, "ready", companyViews...) {
 		t.Fatalf("after heal and reload: %s", describeState(s))
 	}
 }
@@ -647,14 +641,32 @@ func TestFlowKeySourceUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.run(e.tab, "click retry", e.ui.ClickRetry())
-	s = e.waitFor(e.tab, "the views after heal and retry", 20*time.Second, func(s pages.AppState) bool {
-		return settled(s) && (s.SignedOut || viewsIn(s, "ready", companyViews...))
-	})
+	s = e.waitFor(e.tab, "the views after heal and retry", 20*time.Second, settled)
 	if !s.SignedIn || s.SignedOut || s.ErrorPanel != nil || !viewsIn(s, "ready", companyViews...) {
 		t.Fatalf("after heal and retry: want signed in, %v ready, no panel; got %s", companyViews, describeState(s))
 	}
 	if n := e.count(embedded.LinkAS, "/token[authorization_code]"); n != 1 {
 		t.Errorf("as:/token[authorization_code] = %d, want 1 (no new sign-in)", n)
+	}
+
+	// JWKS-02 tail, cache now warm: an emergency rotation, then the next
+	// refreshed token carries a kid the API has not seen; one refetch, data shown.
+	if _, err := e.st.AS().RotateNow(e.ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	e.expireAccessToken(lifetime)
+	refreshes = e.count(embedded.LinkAS, "/token[refresh_token]")
+	jwks := e.count(embedded.LinkJWKS, "/keys")
+	e.run(e.tab, "click reload", e.ui.ClickReload())
+	s = e.waitFor(e.tab, "the views after a rotation with a warm cache", 15*time.Second, settled)
+	if !s.SignedIn || s.ErrorPanel != nil || !viewsIn(s, "ready", companyViews...) {
+		t.Fatalf("after a rotation with a warm cache: want signed in, %v ready, no panel; got %s", companyViews, describeState(s))
+	}
+	if n := e.count(embedded.LinkAS, "/token[refresh_token]"); n != refreshes+1 {
+		t.Errorf("as:/token[refresh_token] went from %d to %d, want one refresh", refreshes, n)
+	}
+	if n := e.count(embedded.LinkJWKS, "/keys"); n != jwks+1 {
+		t.Errorf("jwks:/keys went from %d to %d, want one refetch for the new kid", jwks, n)
 	}
 }
 
