@@ -33,7 +33,7 @@ type Config struct {
 	Defects []string
 	// OutDir receives reports and evidence.
 	OutDir string
-	// ScenarioDirs are extra directories of incident files to run with the catalogue.
+	// ScenarioDirs are incident files, or directories of them, to run (absolute paths).
 	ScenarioDirs []string
 	// Timeouts are the named bounds of every wait, already scaled.
 	Timeouts Timeouts
@@ -67,7 +67,7 @@ func RegisterFlags(fs *flag.FlagSet) *Raw {
 	fs.StringVar(&r.ToxiproxyURL, "rehearsal.toxiproxy-url", r.ToxiproxyURL, "HTTP API of a remote toxiproxy server ("+envNames["toxiproxy-url"]+")")
 	fs.StringVar(&r.Defects, "rehearsal.defects", r.Defects, "comma-separated defects to switch on in the embedded stack ("+envNames["defects"]+")")
 	fs.StringVar(&r.OutDir, "rehearsal.out", r.OutDir, "output directory for reports and evidence ("+envNames["out"]+")")
-	fs.StringVar(&r.Scenarios, "rehearsal.scenarios", r.Scenarios, "extra incident-file directories, separated by "+string(os.PathListSeparator)+" ("+envNames["scenarios"]+")")
+	fs.StringVar(&r.Scenarios, "rehearsal.scenarios", r.Scenarios, "incident files or directories, separated by "+string(os.PathListSeparator)+" ("+envNames["scenarios"]+")")
 	fs.StringVar(&r.TimeoutScale, "rehearsal.timeout-scale", r.TimeoutScale, "multiply every timeout by this factor on slow machines ("+envNames["timeout-scale"]+")")
 	return r
 }
@@ -86,7 +86,7 @@ func FromEnv() *Raw {
 		BrowserURL:   get("browser-url", ""),
 		ToxiproxyURL: get("toxiproxy-url", ""),
 		Defects:      get("defects", ""),
-		OutDir:       get("out", "out"),
+		OutDir:       get("out", defaultOutDir()),
 		Scenarios:    get("scenarios", ""),
 		TimeoutScale: get("timeout-scale", "1"),
 	}
@@ -126,11 +126,15 @@ func (r *Raw) Validate() (*Config, error) {
 		if d == "" {
 			continue
 		}
-		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
-			errs = append(errs, fmt.Errorf("scenarios %q: not a directory of incident files; fix %s", d, envNames["scenarios"]))
+		if _, err := os.Stat(d); err != nil {
+			errs = append(errs, fmt.Errorf("scenarios %q: no such incident file or directory (%v); fix %s", d, err, envNames["scenarios"]))
 			continue
 		}
-		c.ScenarioDirs = append(c.ScenarioDirs, d)
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			abs = d
+		}
+		c.ScenarioDirs = append(c.ScenarioDirs, abs)
 	}
 	scale, err := strconv.ParseFloat(r.TimeoutScale, 64)
 	if err != nil || scale <= 0 || scale > 100 {
@@ -142,6 +146,23 @@ func (r *Raw) Validate() (*Config, error) {
 		return nil, fmt.Errorf("rehearsal configuration has %d problem(s):\n  - %w", len(errs), joinLines(errs))
 	}
 	return c, nil
+}
+
+// defaultOutDir is out/ at the root of the module (found from go.mod above the
+// working directory), so that every suite package writes to the same place.
+func defaultOutDir() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "out"
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Join(d, "out")
+		}
+		if filepath.Dir(d) == d {
+			return "out"
+		}
+	}
 }
 
 func joinLines(errs []error) error {

@@ -347,3 +347,48 @@ func (s *Stack) Close(ctx context.Context) error {
 	s.closeErr = errors.Join(errs...)
 	return s.closeErr
 }
+
+// AuthorizeDirect implements target.DirectAuthorizer with the reference AS's
+// sign-in form.
+func (s *Stack) AuthorizeDirect(ctx context.Context, user, method string) (target.DirectAuthorization, error) {
+	var out target.DirectAuthorization
+	pass := ""
+	for _, u := range s.Users() {
+		if u.Name == user {
+			pass = u.Password
+		}
+	}
+	if pass == "" {
+		return out, fmt.Errorf("authorize: no test user %q (the reference stack has alice and bob)", user)
+	}
+	d, err := authserver.Discover(ctx, s.hc, s.urls.Issuer)
+	if err != nil {
+		return out, err
+	}
+	verifier, challenge := authserver.NewPKCE()
+	p := authserver.AuthorizeParams{
+		ClientID: authserver.DefaultClientID, RedirectURI: s.urls.SPA + "/callback",
+		Scopes: []string{"openid", "profile", "offline_access", "api:read"},
+		User:   user, Password: pass,
+	}
+	switch method {
+	case "S256", "":
+		p.CodeChallenge, p.CodeChallengeMethod = challenge, "S256"
+	case "plain":
+		p.CodeChallenge, p.CodeChallengeMethod = verifier, "plain"
+	case "none":
+	default:
+		return out, fmt.Errorf("authorize: code_challenge_method %q: want S256, plain or none", method)
+	}
+	code, err := authserver.Authorize(ctx, s.hc, d, p)
+	var te *authserver.TokenError
+	if errors.As(err, &te) {
+		out.Error, out.ErrorDescription, out.Status = te.Code, te.Description, te.Status
+		return out, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	out.Code, out.Verifier = code, verifier
+	return out, nil
+}

@@ -31,22 +31,41 @@ type User struct {
 	Display  string `json:"display"`
 }
 
-// Capability names what a target can do; scenarios list the ones they need.
-type Capability string
+// Capability names what a target can do; scenarios list the ones they need
+// (the names are the scenario format's: see scenarios.Capabilities).
+type Capability = string
 
 // The capabilities a scenario may require.
 const (
-	// ControlAS is the authorization server's control plane (keys, clock, sessions...).
-	ControlAS Capability = "control:as"
-	// ControlAPI is the API's control plane (clock, cache, logs).
-	ControlAPI Capability = "control:api"
-	// Defects means the target can be started with named defects.
-	Defects Capability = "defects"
+	Browser         Capability = "browser"
+	ControlAS       Capability = "control-plane:as"
+	ControlAPI      Capability = "control-plane:api"
+	HTTPProxyPrefix Capability = "http-proxy:"    // + link name
+	NetProxyPrefix  Capability = "network-proxy:" // + link name
 )
 
-// LinkCapability is the capability of faulting and observing a named link
-// ("spa", "as", "api", "jwks").
-func LinkCapability(link string) Capability { return Capability("link:" + link) }
+// DirectAuthorization is the outcome of an authorization request made
+// without the browser: a code (with the PKCE verifier used), or the error the
+// AS sent to the redirect URI or showed on its own page.
+type DirectAuthorization struct {
+	Code, Verifier, State   string
+	Error, ErrorDescription string
+	// Status is the AS's HTTP status when it answered with its own page.
+	Status int
+}
+
+// DirectAuthorizer is an optional part of a target that can run the
+// authorization request and its sign-in form over plain HTTP. Method is the
+// code_challenge_method to send: "S256", "plain" or "none" (no challenge).
+type DirectAuthorizer interface {
+	AuthorizeDirect(ctx context.Context, user, method string) (DirectAuthorization, error)
+}
+
+// Renewer is an optional part of a target that can put itself back in its
+// initial state between rehearsals (fresh keys, stores, clocks and caches).
+type Renewer interface {
+	Renew(ctx context.Context) error
+}
 
 // Target is a system under test as a rehearsal sees it.
 type Target interface {

@@ -273,8 +273,17 @@ func (s *Session) fillLogin(ctx context.Context, tab *browser.Tab, user string) 
 	if err != nil {
 		return err
 	}
-	if err := s.waitUI(ctx, tab, "the AS sign-in form", func(st stateView) bool { return st.OnASLoginForm }); err != nil {
+	if err := s.waitUI(ctx, tab, "the AS sign-in form or a signed-in app", func(st stateView) bool {
+		return st.OnASLoginForm || (st.Ready && st.SignedIn)
+	}); err != nil {
 		return &PreconditionError{err}
+	}
+	if st, err := s.env.UI.State(ctx, tab); err == nil && !st.OnASLoginForm {
+		// The AS session is still alive: the AS signed the user in without
+		// its form. Scenarios that need the form check `page: as_login`.
+		s.logf("fill_login: no form shown, the AS session signed %s in silently", user)
+		s.user = user
+		return nil
 	}
 	actx, cancel := context.WithTimeout(ctx, s.env.Timeouts.Action)
 	defer cancel()
@@ -306,7 +315,7 @@ func (s *Session) recall(name string) (*saved, error) {
 	return v, nil
 }
 
-func (s *Session) do(ctx context.Context, req *http.Request, follow bool) *response {
+func (s *Session) do(req *http.Request, follow bool) *response {
 	hc := *s.env.Target.HTTPClient()
 	if !follow {
 		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

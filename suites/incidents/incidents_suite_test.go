@@ -1,0 +1,17 @@
+// The incidents suite runs incident files written by engineers reproducing a
+// production incident: REHEARSAL_SCENARIOS (or --rehearsal.scenarios) names
+// files or directories of scenarios in the catalogue's format. With none
+// named it has nothing to run.
+package incidents_test
+
+import (
+	"flag"
+	"testing"
+
+	"rehearsal/harness/config"
+	"rehearsal/scenarios/specs"
+)
+
+var raw = config.RegisterFlags(flag.CommandLine)
+
+func TestIncidents(t *testing.T) { specs.RunSuite(t, "incidents", raw, specs.Incidents) }
