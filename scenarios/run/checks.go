@@ -20,7 +20,9 @@ import (
 
 type stateView = pages.AppState
 
-func evalVoid(expr string) chromedp.Action[chromedp.Void] { return chromedp.Evaluate[chromedp.Void](expr) }
+func evalVoid(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](expr)
+}
 
 // waitUI polls the tab's state until cond holds, for at most the UI bound.
 func (s *Session) waitUI(ctx context.Context, tab *browser.Tab, what string, cond func(stateView) bool) error {
