@@ -384,7 +384,11 @@ func (s *Session) callAPI(ctx context.Context, a *scenarios.CallAPI) error {
 
 // tokenFor picks the token a call_api step sends.
 func (s *Session) tokenFor(ctx context.Context, a *scenarios.CallAPI) (string, error) {
-	switch a.Token {
+	token := a.Token
+	if token == "" && a.Mint != nil {
+		token = "minted"
+	}
+	switch token {
 	case "none":
 		return "", nil
 	case "literal":
@@ -408,7 +412,7 @@ func (s *Session) tokenFor(ctx context.Context, a *scenarios.CallAPI) (string, e
 		if err != nil {
 			return "", &PreconditionError{err}
 		}
-		switch a.Token {
+		switch token {
 		case "id_token":
 			return u.IDToken, nil
 		case "tampered":
@@ -416,7 +420,7 @@ func (s *Session) tokenFor(ctx context.Context, a *scenarios.CallAPI) (string, e
 		}
 		return u.AccessToken, nil
 	}
-	return "", fmt.Errorf("call_api token %q: %w", a.Token, ErrUnsupported)
+	return "", fmt.Errorf("call_api token %q: %w", token, ErrUnsupported)
 }
 
 // tamperSignature flips the first character of a JWT's signature.
@@ -869,6 +873,7 @@ func (s *Session) control(ctx context.Context, c *scenarios.Control) error {
 
 func (s *Session) controlCall(ctx context.Context, c *scenarios.Control) error {
 	str := func(k string) string { v, _ := c.Args[k].(string); return v }
+	keyName := func() string { return strings.ToLower(str("key")) }
 	dur := func(k string) (time.Duration, error) {
 		switch v := c.Args[k].(type) {
 		case nil:
@@ -901,26 +906,26 @@ func (s *Session) controlCall(ctx context.Context, c *scenarios.Control) error {
 	switch c.Action {
 	case "publish_key":
 		kid, err := as.PublishKey(ctx)
-		s.keys[str("key")] = kid
+		s.keys[keyName()] = kid
 		return err
 	case "activate_key":
 		_, err := as.ActivateKey(ctx)
 		return err
 	case "retire_key":
-		kid, ok := s.keys[str("key")]
+		kid, ok := s.keys[keyName()]
 		if !ok {
-			return fmt.Errorf("retire_key: no key named %q (the initial key is A; name others with publish_key or rotate_now)", str("key"))
+			return fmt.Errorf("retire_key: no key named %q (the initial key is a; name others with publish_key or rotate_now)", keyName())
 		}
 		_, err := as.RetireKey(ctx, kid)
 		return err
 	case "rotate_now":
 		kid, err := as.RotateNow(ctx, false)
-		s.keys[str("key")] = kid
+		s.keys[keyName()] = kid
 		return err
 	case "restart":
 		ks, err := as.Restart(ctx)
 		if k, ok := ks.Active(); ok {
-			s.keys["A"] = k.KID
+			s.keys["a"] = k.KID
 		}
 		return err
 	case "revoke_sessions":

@@ -120,7 +120,7 @@ func NewSession(ctx context.Context, env *Env, sc *scenarios.Scenario) (*Session
 		cancel()
 		if err == nil {
 			if k, ok := ks.Active(); ok {
-				s.keys["A"] = k.KID
+				s.keys["a"] = k.KID
 			}
 		}
 	}
