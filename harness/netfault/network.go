@@ -97,6 +97,9 @@ func NewNetwork(ctx context.Context, opts Options) (*Network, error) {
 
 // startInProcess serves a fresh toxiproxy server's API on 127.0.0.1:0.
 func (n *Network) startInProcess() error {
+	// Toxics log through zerolog's global logger (trace lines on every
+	// interrupted pipe); keep only errors out of the suite's output.
+	zerolog.SetGlobalLevel(zerolog.ErrorLevel)
 	n.server = toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
