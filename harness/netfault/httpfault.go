@@ -101,6 +101,12 @@ type HTTPFault struct {
 	// CorruptBody overwrites the middle of the upstream's body with bytes that
 	// no JSON parser accepts, keeping its length.
 	CorruptBody bool
+	// MinStatus, when > 0, limits the response changes above (headers, body)
+	// to upstream answers with at least this status, e.g. 400 for errors only.
+	MinStatus int
+	// AddRequestHeaders sets headers on the request before it is forwarded,
+	// e.g. a failure switch the upstream honours.
+	AddRequestHeaders map[string]string
 }
 
 func (f HTTPFault) validate() error {
@@ -110,12 +116,14 @@ func (f HTTPFault) validate() error {
 	if f.Respond != nil && (f.Respond.Status < 100 || f.Respond.Status > 999) {
 		return fmt.Errorf("Respond.Status %d is not an HTTP status", f.Respond.Status)
 	}
-	if f.Times < 0 || f.TruncateBody < 0 || f.Delay < 0 {
-		return errors.New("Times, TruncateBody and Delay must not be negative")
+	if f.Times < 0 || f.TruncateBody < 0 || f.Delay < 0 || f.MinStatus < 0 {
+		return errors.New("Times, TruncateBody, Delay and MinStatus must not be negative")
 	}
-	if f.Respond == nil && !f.DropResponse && f.Delay == 0 && len(f.StripHeaderPrefixes) == 0 &&
-		len(f.SetHeaders) == 0 && f.TruncateBody == 0 && !f.CorruptBody {
-		return errors.New("the fault does nothing: set Delay, Respond, DropResponse, header changes or a body change")
+	if f.MinStatus > 0 && !f.changesResponse() {
+		return errors.New("MinStatus only limits response changes (headers, body); set one")
+	}
+	if f.Respond == nil && !f.DropResponse && f.Delay == 0 && !f.changesResponse() && len(f.AddRequestHeaders) == 0 {
+		return errors.New("the fault does nothing: set Delay, Respond, DropResponse, header changes, a body change or request headers")
 	}
 	return nil
 }
@@ -146,6 +154,12 @@ func (f HTTPFault) String() string {
 	}
 	if f.CorruptBody {
 		acts = append(acts, "corrupt body")
+	}
+	if f.MinStatus > 0 {
+		acts = append(acts, fmt.Sprintf("on answers >= %d", f.MinStatus))
+	}
+	for k, v := range f.AddRequestHeaders {
+		acts = append(acts, fmt.Sprintf("add request header %s: %s", k, v))
 	}
 	s := f.Match.String() + ": " + strings.Join(acts, ", ")
 	if f.Times > 0 {
@@ -357,6 +371,11 @@ func (l *Link) serve(w http.ResponseWriter, r *http.Request, rp *httputil.Revers
 		rec.Outcome = "no upstream"
 		return
 	}
+	for _, f := range faults {
+		for k, v := range f.fault.AddRequestHeaders {
+			r.Header.Set(k, v)
+		}
+	}
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
 	if st.drop {
 		sink := &sinkWriter{header: http.Header{}}
@@ -392,6 +411,9 @@ func (l *Link) modifyResponse(resp *http.Response) error {
 	}
 	for _, s := range st.faults {
 		f := s.fault
+		if f.MinStatus > 0 && resp.StatusCode < f.MinStatus {
+			continue
+		}
 		for name := range resp.Header {
 			for _, p := range f.StripHeaderPrefixes {
 				if len(name) >= len(p) && strings.EqualFold(name[:len(p)], p) {

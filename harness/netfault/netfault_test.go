@@ -38,6 +38,9 @@ func newUpstream(t *testing.T) *upstream {
 		w.Header().Set("Access-Control-Allow-Origin", "http://app.rehearsal.test")
 		w.Header().Set("Access-Control-Expose-Headers", "WWW-Authenticate")
 		w.Header().Set("Content-Type", "application/json")
+		if r.Header.Get("X-Fail") != "" {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
 		fmt.Fprintf(w, `{"path":%q,"keys":[{"kid":"a","kty":"RSA"}]}`, r.URL.Path)
 	}))
 	t.Cleanup(u.Close)
@@ -450,6 +453,37 @@ func TestStripCORSAndEditBody(t *testing.T) {
 	}
 	if _, err := l.AddHTTPFault(HTTPFault{Match: Match{Path: "/x"}}); err == nil {
 		t.Fatal("a fault with no action was accepted")
+	}
+}
+
+func TestRequestHeadersAndResponseChangesOnErrorsOnly(t *testing.T) {
+	n := newNetwork(t)
+	l, _ := newLink(t, n, "api")
+	c := fresh(3 * time.Second)
+	mustApply(t)(l.AddHTTPFault(HTTPFault{Match: Match{PathPrefix: "/api/"}, StripHeaderPrefixes: []string{CORSHeaderPrefix}, MinStatus: 400}))
+	resp, _, err := get(c, l.Addr(), "/api/ok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") == "" {
+		t.Fatalf("a 200 lost its CORS headers under MinStatus 400: %d %v", resp.StatusCode, resp.Header)
+	}
+	mustApply(t)(l.AddHTTPFault(HTTPFault{Match: Match{Path: "/api/fail"}, AddRequestHeaders: map[string]string{"X-Fail": "1"}, Times: 1}))
+	resp, _, err = get(c, l.Addr(), "/api/fail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 500 {
+		t.Fatalf("the added request header did not reach the upstream: status %d", resp.StatusCode)
+	}
+	if v := resp.Header.Get("Access-Control-Allow-Origin"); v != "" {
+		t.Errorf("the 500 kept Access-Control-Allow-Origin %q under MinStatus 400", v)
+	}
+	if resp, _, _ = get(c, l.Addr(), "/api/fail"); resp.StatusCode != 200 {
+		t.Errorf("Times 1 added the header again: status %d", resp.StatusCode)
+	}
+	if _, err := l.AddHTTPFault(HTTPFault{MinStatus: 400, Delay: time.Second}); err == nil {
+		t.Error("MinStatus without a response change was accepted")
 	}
 }
 

@@ -2,6 +2,14 @@ package run
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -498,10 +506,82 @@ func (s *Session) mint(ctx context.Context, m *scenarios.Mint) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	switch m.Alg {
+	case "PS256", "ES256", "ES512", "EdDSA":
+		// The AS signs RS256 only: keep its header and claims, sign them
+		// again with a fresh key of the requested algorithm.
+		if tok, err = resignWith(tok, m.Alg); err != nil {
+			return "", err
+		}
+	}
 	if m.TamperPayload {
 		tok = tamperPayload(tok)
 	}
 	return tok, nil
+}
+
+// resignWith signs a JWT's header and claims again with a fresh key of alg
+// (header alg changed, kid and typ kept), as a forger or a misconfigured
+// issuer would.
+func resignWith(tok, alg string) (string, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return "", fmt.Errorf("resign a minted token: it has %d parts, want 3", len(parts))
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return "", fmt.Errorf("resign a minted token: header: %w", err)
+	}
+	var header map[string]any
+	if err := json.Unmarshal(raw, &header); err != nil {
+		return "", fmt.Errorf("resign a minted token: header: %w", err)
+	}
+	header["alg"] = alg
+	hb, err := json.Marshal(header)
+	if err != nil {
+		return "", err
+	}
+	input := base64.RawURLEncoding.EncodeToString(hb) + "." + parts[1]
+	var sig []byte
+	switch alg {
+	case "PS256":
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return "", err
+		}
+		h := sha256.Sum256([]byte(input))
+		sig, err = rsa.SignPSS(rand.Reader, k, crypto.SHA256, h[:], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+		if err != nil {
+			return "", err
+		}
+	case "ES256", "ES512":
+		curve, size, digest := elliptic.P256(), 32, sha256.Sum256([]byte(input))
+		d := digest[:]
+		if alg == "ES512" {
+			h := sha512.Sum512([]byte(input))
+			curve, size, d = elliptic.P521(), 66, h[:]
+		}
+		k, err := ecdsa.GenerateKey(curve, rand.Reader)
+		if err != nil {
+			return "", err
+		}
+		r, s, err := ecdsa.Sign(rand.Reader, k, d)
+		if err != nil {
+			return "", err
+		}
+		sig = make([]byte, 2*size)
+		r.FillBytes(sig[:size])
+		s.FillBytes(sig[size:])
+	case "EdDSA":
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return "", err
+		}
+		sig = ed25519.Sign(k, []byte(input))
+	default:
+		return "", fmt.Errorf("resign a minted token with %s: %w", alg, ErrUnsupported)
+	}
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig), nil
 }
 
 // tamperPayload edits a claim of a JWT's payload and keeps the signature.
@@ -723,7 +803,7 @@ func (s *Session) fault(ctx context.Context, f *scenarios.Fault) error {
 		if l == nil {
 			return fmt.Errorf("http fault on link %q: %w by target %s", f.Link, ErrUnsupported, s.env.Target.Name())
 		}
-		hf := netfault.HTTPFault{Name: f.Name, Match: httpMatch(f), Times: f.Times}
+		hf := netfault.HTTPFault{Name: f.Name, Match: httpMatch(f), Times: f.Times, MinStatus: f.MinStatus}
 		switch f.Kind {
 		case "respond":
 			ct := f.ContentType
@@ -743,6 +823,8 @@ func (s *Session) fault(ctx context.Context, f *scenarios.Fault) error {
 			hf.StripHeaderPrefixes = f.HeaderNames
 		case "set_headers":
 			hf.SetHeaders = f.Headers
+		case "add_request_headers":
+			hf.AddRequestHeaders = f.Headers
 		case "corrupt_body":
 			if f.Truncate > 0 {
 				hf.TruncateBody = f.Truncate

@@ -174,6 +174,17 @@ func (s *Session) counter(key string) (int, error) {
 	if l == nil {
 		return 0, fmt.Errorf("counter %q: the target has no %q link", key, link)
 	}
+	if path == "*" {
+		// Every request on the link: each one counts once under its path;
+		// the "path[grant]" duplicates and CORS preflights are left out.
+		n := 0
+		for k, v := range l.Counters() {
+			if !strings.Contains(k, "[") && !strings.HasPrefix(k, "OPTIONS ") {
+				n += v - s.base[link+":"+k]
+			}
+		}
+		return n, nil
+	}
 	return l.Count(path) - s.base[key], nil
 }
 
