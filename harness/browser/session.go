@@ -133,6 +133,7 @@ type Tab struct {
 
 	faultsMu sync.Mutex
 	blocked  map[*[]string]struct{} // active BlockURLs sets
+	rewrites map[*Rewrite]struct{}  // active RewriteRequests; non-nil once interception listens
 
 	closeOnce sync.Once
 	closeErr  error
