@@ -687,8 +687,26 @@ func (s *Session) authorize(ctx context.Context, a *scenarios.Authorize) error {
 		s.env.Redactor.Add(res.Code)
 		s.env.Redactor.Add(res.Verifier)
 	}
-	s.save(a.SaveAs, &saved{value: res.Code, verifier: res.Verifier, authz: &res})
+	s.save(a.SaveAs, &saved{value: res.Code, verifier: res.Verifier, authz: &res, resp: s.authorizeAnswer(res)})
 	return nil
+}
+
+// authorizeAnswer is the AS's last answer to a direct authorization as a
+// response expectations can read: a redirect to the SPA's callback carrying
+// the code or the error (location_query, location_lacks), or the status of
+// the AS's own error page.
+func (s *Session) authorizeAnswer(res target.DirectAuthorization) *response {
+	if res.Status != 0 {
+		return &response{Status: res.Status, Header: http.Header{}}
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{"code": res.Code, "state": res.State, "error": res.Error, "error_description": res.ErrorDescription} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	loc := s.env.Target.URLs().SPA + "/callback?" + q.Encode()
+	return &response{Status: http.StatusFound, Header: http.Header{"Location": {loc}}}
 }
 
 func (s *Session) exchangeCode(ctx context.Context, a *scenarios.ExchangeCode) error {
@@ -855,6 +873,17 @@ func (s *Session) fault(ctx context.Context, f *scenarios.Fault) error {
 			heal, err = tab.ShiftClock(cctx, f.By.D())
 		case "block_third_party_cookies":
 			heal, err = tab.BlockThirdPartyCookies(cctx)
+		case "rewrite_query", "rewrite_form":
+			rw := browser.Rewrite{URLPattern: strings.TrimSuffix(s.browserPattern(f), "*") + "*", Path: f.Match}
+			if strings.Contains(f.Match, "://") {
+				rw.Path = ""
+			}
+			if f.Kind == "rewrite_query" {
+				rw.Query = f.Set
+			} else {
+				rw.Form = f.Set
+			}
+			heal, err = tab.RewriteRequests(cctx, rw)
 		default:
 			return fmt.Errorf("browser fault kind %q: %w", f.Kind, ErrUnsupported)
 		}
@@ -1057,6 +1086,19 @@ func (s *Session) controlCall(ctx context.Context, c *scenarios.Control) error {
 	case "set_token_audience":
 		_, err := as.SetTokenAudience(ctx, str("audience"))
 		return err
+	case "alter_id_token":
+		return s.alterIDToken(ctx, as, c.Args)
+	case "sign_id_token":
+		sign := map[string]string{"alg_none": control.SignAlgNone, "foreign_key": control.SignForeignKey}[str("with")]
+		if sign == "" {
+			return fmt.Errorf("sign_id_token with %q: want alg_none or foreign_key", str("with"))
+		}
+		return as.AlterNextIDToken(ctx, control.IDTokenAlteration{During: control.DuringSignIn, Sign: sign})
+	case "alter_userinfo":
+		return as.AlterNextUserinfo(ctx, str("sub"))
+	case "end_session":
+		_, err := as.EndBrowserSessions(ctx, str("user"))
+		return err
 	case "set_jwks_max_age":
 		d, err := dur("max_age")
 		if err != nil {
@@ -1066,4 +1108,29 @@ func (s *Session) controlCall(ctx context.Context, c *scenarios.Control) error {
 		return err
 	}
 	return fmt.Errorf("AS control action %q: %w by the reference stack yet", c.Action, ErrUnsupported)
+}
+
+// alterIDToken arms a one-shot change of one ID-token claim. The value
+// "past" for a time claim means an hour before the AS's clock.
+func (s *Session) alterIDToken(ctx context.Context, as *control.AS, args map[string]any) error {
+	claim, _ := args["claim"].(string)
+	during, _ := args["during"].(string)
+	if during == "" {
+		during = control.DuringSignIn
+	}
+	alt := control.IDTokenAlteration{During: during}
+	if remove, _ := args["remove"].(bool); remove {
+		alt.Remove = []string{claim}
+		return as.AlterNextIDToken(ctx, alt)
+	}
+	value := args["value"]
+	if value == "past" && (claim == "exp" || claim == "iat" || claim == "nbf" || claim == "auth_time") {
+		now, err := as.Clock(ctx)
+		if err != nil {
+			return err
+		}
+		value = now.Now.Add(-time.Hour).Unix()
+	}
+	alt.Set = map[string]any{claim: value}
+	return as.AlterNextIDToken(ctx, alt)
 }
