@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -188,16 +189,23 @@ func focusFor(focus string, scs []*scenarios.Scenario) string {
 	var byID []string
 	for _, sc := range scs {
 		if sc.Key() == focus {
-			return specs.FocusRegexp(sc)
+			return specFocus(sc)
 		}
 		if sc.ID == focus {
-			byID = append(byID, specs.FocusRegexp(sc))
+			byID = append(byID, specFocus(sc))
 		}
 	}
 	if len(byID) > 0 {
 		return strings.Join(byID, "|")
 	}
 	return focus
+}
+
+// specFocus matches exactly one scenario's spec. Ginkgo matches --focus
+// against "<suite description> <container texts> <spec text>", so the
+// expression is anchored at the end and after a space, not at the start.
+func specFocus(sc *scenarios.Scenario) string {
+	return `(^|\s)` + regexp.QuoteMeta(sc.ID+" "+specs.SpecText(sc)) + "$"
 }
 
 // checkDefects rejects names that are not defects of the reference stack.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -141,5 +142,27 @@ func TestTableShowsVerdictsAndHealthyLine(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// Ginkgo matches --focus against "<suite description> <id> <spec text>".
+func TestFocusForAKeyMatchesOnlyThatSpecAfterTheSuiteDescription(t *testing.T) {
+	scs := []*scenarios.Scenario{
+		{ID: "TOK-04", Variant: "as-down", Title: "keeps the session (x)"},
+		{ID: "TOK-04", Variant: "as-down-2", Title: "keeps the session (x)"},
+		{ID: "INC-01", Title: "keeps the user signed in"},
+	}
+	re := regexp.MustCompile(focusFor("TOK-04/as-down", scs))
+	if !re.MatchString("rehearsal incidents TOK-04 keeps the session (x) (as-down)") {
+		t.Errorf("%s does not match its spec", re)
+	}
+	if re.MatchString("rehearsal incidents TOK-04 keeps the session (x) (as-down-2)") {
+		t.Errorf("%s matches another variant", re)
+	}
+	if got := focusFor("INC-0.", scs); got != "INC-0." {
+		t.Errorf("a plain regexp was changed to %q", got)
+	}
+	if !regexp.MustCompile(focusFor("INC-01", scs)).MatchString("rehearsal incidents INC-01 keeps the user signed in") {
+		t.Error("id focus does not match")
 	}
 }
