@@ -32,6 +32,12 @@ files in them (which must parse: see rehearsal validate).
 			} else {
 				scs, err = loadScenarioFiles(args)
 			}
+			if probs := scenarios.Problems(err); len(probs) > 0 {
+				for _, p := range probs {
+					fmt.Fprintln(cmd.ErrOrStderr(), p.String())
+				}
+				return exitError{1}
+			}
 			if err != nil {
 				return err
 			}
