@@ -66,9 +66,11 @@ func SpecText(sc *scenarios.Scenario) string {
 	return sc.Title + " (" + sc.Variant + ")"
 }
 
-// FocusRegexp matches exactly this scenario's spec, for --focus.
+// FocusRegexp matches exactly this scenario's spec, for --focus. Ginkgo
+// matches focus against the suite description, the container texts and the
+// spec text joined by spaces, so the pattern is anchored at the end only.
 func FocusRegexp(sc *scenarios.Scenario) string {
-	return "^" + regexp.QuoteMeta(sc.ID+" "+SpecText(sc)) + "$"
+	return regexp.QuoteMeta(" "+sc.ID+" "+SpecText(sc)) + "$"
 }
 
 func declare(sc *scenarios.Scenario, o Options) {
