@@ -135,11 +135,7 @@ func collectEvidence(ctx context.Context, env *run.Env, sess *run.Session, sc *s
 	if repro != "" {
 		keep(b.WriteRepro(repro))
 	}
-	var paths []string
-	for _, f := range b.Files() {
-		paths = append(paths, b.Dir()+"/"+f)
-	}
-	return paths, errors.Join(errs...)
+	return b.Files(), errors.Join(errs...)
 }
 
 func prefixed(tab, file string) string {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/onsi/ginkgo/v2/types"
 
 	"rehearsal/harness/browser"
@@ -127,6 +128,36 @@ func TestFailedRehearsalWritesNoRawSecret(t *testing.T) {
 	rep := types.Report{SuitePath: wd, SuiteDescription: "incidents", SpecReports: types.SpecReports{sr}}
 	if err := ginkgoreport.WriteAll(rep, out, ginkgoreport.Options{Redactor: env.Redactor}); err != nil {
 		t.Fatal(err)
+	}
+
+	// What a person opening the HTML report would see: the failure, and its
+	// screenshots loaded from the evidence folder.
+	page, err := b.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer page.Close()
+	if err := page.Tab().Navigate(ctx, "file://"+filepath.Join(out, ginkgoreport.FileHTML)); err != nil {
+		t.Fatal(err)
+	}
+	type shown struct {
+		Text   string `json:"text"`
+		Loaded int    `json:"loaded"`
+		Images int    `json:"images"`
+		Srcs   string `json:"srcs"`
+	}
+	seen, err := browser.RunValue(ctx, page.Tab(), chromedp.Evaluate[shown](`({
+		text: document.body.innerText,
+		images: document.querySelectorAll("img").length, srcs: [...document.querySelectorAll("img")].map(i => i.getAttribute("src")).join(" "),
+		loaded: [...document.querySelectorAll("img")].filter(i => i.complete && i.naturalWidth > 0).length})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(seen.Text, sc.Title) || !strings.Contains(strings.ToLower(seen.Text), "fail") {
+		t.Errorf("the HTML report does not show the failed rehearsal %q:\n%s", sc.Title, seen.Text)
+	}
+	if seen.Images == 0 || seen.Loaded != seen.Images {
+		t.Errorf("the HTML report shows %d of %d screenshots; want every one loaded from the evidence folder (src: %s)", seen.Loaded, seen.Images, seen.Srcs)
 	}
 
 	files := 0
