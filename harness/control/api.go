@@ -9,8 +9,9 @@ import (
 // Paths of the API control plane: docs/control-api.md, "API", served by
 // fixtures/api (control.go).
 const (
-	apiPathRestart   = "/restart"
-	apiPathJWKSCache = "/jwks-cache"
+	apiPathRestart     = "/restart"
+	apiPathJWKSCache   = "/jwks-cache"
+	apiPathTokenPolicy = "/token-policy"
 )
 
 // API is a client for the reference API's control plane. It is safe for
@@ -43,6 +44,17 @@ func (a *API) Restart(ctx context.Context) (JWKSCache, error) {
 	var out JWKSCache
 	err := a.do(ctx, http.MethodPost, apiPathRestart, nil, &out)
 	return out, err
+}
+
+// SetExpectedIssuer makes the API require issuer as the iss of every later
+// access token ("" restores the configured one) and returns the issuer now
+// expected.
+func (a *API) SetExpectedIssuer(ctx context.Context, issuer string) (string, error) {
+	var out struct {
+		Issuer string `json:"issuer"`
+	}
+	err := a.do(ctx, http.MethodPost, apiPathTokenPolicy, map[string]string{"issuer": issuer}, &out)
+	return out.Issuer, err
 }
 
 // JWKSCache reads the state of the API's JWKS cache.

@@ -314,8 +314,9 @@ func TestASSettings(t *testing.T) {
 func TestAPIEndpoints(t *testing.T) {
 	state := `{"kids":["k1"],"fetches":3,"fetch_failures":1,"last_fetch":"2026-12-03T10:00:00Z","last_error":"","key_set_fetched_at":"2026-12-03T10:00:00Z"}`
 	f, url := newFake(t, map[string]answer{
-		"POST /restart":   {body: `{"kids":[],"fetches":0,"fetch_failures":0,"last_fetch":null,"last_error":"","key_set_fetched_at":null}`},
-		"GET /jwks-cache": {body: state},
+		"POST /restart":      {body: `{"kids":[],"fetches":0,"fetch_failures":0,"last_fetch":null,"last_error":"","key_set_fetched_at":null}`},
+		"GET /jwks-cache":    {body: state},
+		"POST /token-policy": {body: `{"issuer":"http://other.test"}`},
 	})
 	api := NewAPI(url, nil)
 	st, err := api.Restart(ctx)
@@ -327,6 +328,10 @@ func TestAPIEndpoints(t *testing.T) {
 	if err != nil || st.Fetches != 3 || st.FetchFailures != 1 || st.Kids[0] != "k1" || st.LastFetch == nil {
 		t.Fatalf("JWKSCache: %+v, %v", st, err)
 	}
+	if iss, err := api.SetExpectedIssuer(ctx, "http://other.test"); err != nil || iss != "http://other.test" {
+		t.Fatalf("SetExpectedIssuer: %q, %v", iss, err)
+	}
+	wantCall(t, f.last(t), "POST", "/token-policy", map[string]any{"issuer": "http://other.test"})
 	if api.BaseURL() != url {
 		t.Fatalf("BaseURL %q", api.BaseURL())
 	}

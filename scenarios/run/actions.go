@@ -1007,6 +1007,9 @@ func (s *Session) controlCall(ctx context.Context, c *scenarios.Control) error {
 		case "restart":
 			_, err := api.Restart(ctx)
 			return err
+		case "set_expected_issuer":
+			_, err := api.SetExpectedIssuer(ctx, str("issuer"))
+			return err
 		}
 		return fmt.Errorf("API control action %q: %w by the reference stack yet", c.Action, ErrUnsupported)
 	}
