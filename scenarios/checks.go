@@ -32,13 +32,15 @@ func (p *fileParser) checkSubject(v any, m ast.Node, at Pos) {
 			p.add(at, "ui checks nothing", "at least one of signed_in, signed_out, error_panel, error_code, views, path, page, ...")
 		}
 	case *StorageCheck:
-		for _, slot := range sortedKeys(s.DiffersFrom) {
-			if !slices.Contains(tokenSlots, slot) {
-				p.add(p.keyPos(valueOf(m, "differs_from"), slot, at), fmt.Sprintf("unknown token slot %q", slot), oneOf(tokenSlots))
+		for key, slots := range map[string]map[string]string{"differs_from": s.DiffersFrom, "same_as": s.SameAs} {
+			for _, slot := range sortedKeys(slots) {
+				if !slices.Contains(tokenSlots, slot) {
+					p.add(p.keyPos(valueOf(m, key), slot, at), fmt.Sprintf("unknown token slot %q", slot), oneOf(tokenSlots))
+				}
 			}
 		}
-		if s.AccessToken == "" && s.RefreshToken == "" && s.IDToken == "" && len(s.DiffersFrom) == 0 {
-			p.add(at, "storage checks nothing", "at least one of access_token, refresh_token, id_token, differs_from")
+		if s.AccessToken == "" && s.RefreshToken == "" && s.IDToken == "" && len(s.DiffersFrom) == 0 && len(s.SameAs) == 0 {
+			p.add(at, "storage checks nothing", "at least one of access_token, refresh_token, id_token, differs_from, same_as")
 		}
 	case *Mint:
 		for _, c := range sortedKeys(s.Shift) {

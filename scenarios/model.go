@@ -428,6 +428,7 @@ type StorageCheck struct {
 	RefreshToken string            `yaml:"refresh_token" enum:"present|absent"`
 	IDToken      string            `yaml:"id_token" enum:"present|absent"`
 	DiffersFrom  map[string]string `yaml:"differs_from" ref:"memory"` // slot -> remembered name
+	SameAs       map[string]string `yaml:"same_as" ref:"memory"`      // slot -> remembered name
 }
 
 // LogCheck checks a fixture's log: the entry carrying the error id of a saved

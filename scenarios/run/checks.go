@@ -503,6 +503,17 @@ func (s *Session) checkStorage(ctx context.Context, c *scenarios.StorageCheck) e
 			bad = append(bad, fmt.Sprintf("stored %s is still the one remembered as %s", slotName, memName))
 		}
 	}
+	for slotName, memName := range c.SameAs {
+		v, err := s.recall(memName)
+		if err != nil {
+			bad = append(bad, err.Error())
+			continue
+		}
+		cur := map[string]string{"access_token": u.AccessToken, "refresh_token": u.RefreshToken, "id_token": u.IDToken}[slotName]
+		if cur != v.value {
+			bad = append(bad, fmt.Sprintf("stored %s is no longer the one remembered as %s", slotName, memName))
+		}
+	}
 	if len(bad) == 0 {
 		return nil
 	}
