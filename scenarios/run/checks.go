@@ -492,28 +492,22 @@ func (s *Session) checkStorage(ctx context.Context, c *scenarios.StorageCheck) e
 	slot("access token", c.AccessToken, u.AccessToken)
 	slot("refresh token", c.RefreshToken, u.RefreshToken)
 	slot("ID token", c.IDToken, u.IDToken)
-	for slotName, memName := range c.DiffersFrom {
-		v, err := s.recall(memName)
-		if err != nil {
-			bad = append(bad, err.Error())
-			continue
-		}
-		cur := map[string]string{"access_token": u.AccessToken, "refresh_token": u.RefreshToken, "id_token": u.IDToken}[slotName]
-		if cur == v.value {
-			bad = append(bad, fmt.Sprintf("stored %s is still the one remembered as %s", slotName, memName))
-		}
-	}
-	for slotName, memName := range c.SameAs {
-		v, err := s.recall(memName)
-		if err != nil {
-			bad = append(bad, err.Error())
-			continue
-		}
-		cur := map[string]string{"access_token": u.AccessToken, "refresh_token": u.RefreshToken, "id_token": u.IDToken}[slotName]
-		if cur != v.value {
-			bad = append(bad, fmt.Sprintf("stored %s is no longer the one remembered as %s", slotName, memName))
+	current := map[string]string{"access_token": u.AccessToken, "refresh_token": u.RefreshToken, "id_token": u.IDToken}
+	compare := func(slots map[string]string, wantSame bool) {
+		for slotName, memName := range slots {
+			v, err := s.recall(memName)
+			switch {
+			case err != nil:
+				bad = append(bad, err.Error())
+			case wantSame && current[slotName] != v.value:
+				bad = append(bad, fmt.Sprintf("stored %s is no longer the one remembered as %s", slotName, memName))
+			case !wantSame && current[slotName] == v.value:
+				bad = append(bad, fmt.Sprintf("stored %s is still the one remembered as %s", slotName, memName))
+			}
 		}
 	}
+	compare(c.DiffersFrom, false)
+	compare(c.SameAs, true)
 	if len(bad) == 0 {
 		return nil
 	}
