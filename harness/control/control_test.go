@@ -336,3 +336,25 @@ func TestAPIEndpoints(t *testing.T) {
 		t.Fatalf("BaseURL %q", api.BaseURL())
 	}
 }
+
+func TestSPAConfig(t *testing.T) {
+	f, url := newFake(t, map[string]answer{
+		"PUT /config":    {body: `{"scope":"xxx"}`},
+		"DELETE /config": {body: `{"scope":"openid"}`},
+	})
+	spa := NewSPA(url, nil)
+	if err := spa.SetScope(ctx, "xxx"); err != nil {
+		t.Fatalf("SetScope: %v", err)
+	}
+	wantCall(t, f.last(t), "PUT", "/config", map[string]any{"scope": "xxx"})
+	if err := spa.ResetConfig(ctx); err != nil {
+		t.Fatalf("ResetConfig: %v", err)
+	}
+	wantCall(t, f.last(t), "DELETE", "/config", nil)
+
+	_, refusing := newFake(t, map[string]answer{"PUT /config": {status: http.StatusBadRequest, body: "scope is empty"}})
+	err := NewSPA(refusing, nil).SetScope(ctx, "")
+	if StatusOf(err) != http.StatusBadRequest || !strings.Contains(err.Error(), "PUT "+refusing+"/config") || !strings.Contains(err.Error(), "scope is empty") {
+		t.Fatalf("SetScope refused: %v; want a 400 naming the endpoint and the reason", err)
+	}
+}
