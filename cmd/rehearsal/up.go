@@ -62,9 +62,9 @@ sign in as alice / alice-password. Ctrl-C stops everything.`,
 			}
 			defer st.Close(ctx)
 			u := st.URLs()
-			asCtl, apiCtl := st.ControlURLs()
+			asCtl, apiCtl, spaCtl := st.ControlURLs()
 			line := upLine{SPA: u.SPA, Issuer: u.Issuer, API: u.API,
-				Control: map[string]string{"as": asCtl, "api": apiCtl},
+				Control: map[string]string{"as": asCtl, "api": apiCtl, "spa": spaCtl},
 				Links:   map[string]string{}, Toxi: st.Network().ToxiproxyURL(), Defects: defects}
 			if line.Defects == nil {
 				line.Defects = []string{}
@@ -81,13 +81,13 @@ The reference stack is up.
   user     alice / alice-password   (or bob / bob-password)
   issuer   %s
   API      %s
-  control  AS %s   API %s   (docs/control-api.md)
+  control  AS %s   API %s   SPA %s   (docs/control-api.md)
   toxiproxy API %s   (links: spa, as, api, jwks)
 Examples:
   curl -s -XPOST %s/clock/advance -d '{"by":"10m"}'   # expire access tokens
   curl -s -XPOST %s/keys/rotate-now -d '{}'           # emergency key rotation
 Press Ctrl-C to stop.
-`, u.SPA, u.Issuer, u.API, asCtl, apiCtl, line.Toxi, asCtl, asCtl)
+`, u.SPA, u.Issuer, u.API, asCtl, apiCtl, spaCtl, line.Toxi, asCtl, asCtl)
 			}
 			<-ctx.Done()
 			stopCtx, cancel := contextWithTimeout(10 * time.Second)

@@ -1,9 +1,9 @@
 // Package control is a typed Go client for the control planes of the
-// reference stack's authorization server (AS), API and SPA host, as documented in
-// docs/control-api.md: clocks, logs, request counts and defects on both; keys,
-// lifetimes, refresh policy, sessions, the next authorization's outcome and
-// minted tokens on the AS; restart and the JWKS cache on the API; the scope
-// the SPA host serves in /config.json.
+// reference stack's authorization server (AS), API and SPA host, as
+// documented in docs/control-api.md: logs, request counts and defects on all
+// three; clocks on the AS and API; keys, lifetimes, refresh policy, sessions,
+// the next authorization's outcome and minted tokens on the AS; restart and
+// the JWKS cache on the API; the scope the SPA host serves in /config.json.
 //
 // Every method takes a context and returns an error that names the endpoint,
 // the HTTP status and the server's reason, so a failing rehearsal says what

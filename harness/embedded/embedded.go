@@ -82,13 +82,17 @@ type Stack struct {
 
 	asCtl    *control.AS
 	apiCtl   *control.API
+	spaCtl   *control.SPA
 	servers  []*http.Server
 	closeMu  sync.Mutex
 	closed   bool
 	closeErr error
 }
 
-var _ target.Target = (*Stack)(nil)
+var (
+	_ target.Target        = (*Stack)(nil)
+	_ target.SPAController = (*Stack)(nil)
+)
 
 // Start builds and starts the stack. On error everything already started is
 // stopped again.
@@ -208,6 +212,10 @@ func (s *Stack) startFixtures(links map[string]*netfault.Link) (err error) {
 	if err != nil {
 		return err
 	}
+	spaCtlAddr, err := s.serve(s.SPAServer.ControlHandler())
+	if err != nil {
+		return err
+	}
 	links[LinkSPA].SetUpstream(spaAddr)
 	links[LinkAS].SetUpstream(asAddr)
 	links[LinkJWKS].SetUpstream(asAddr)
@@ -216,6 +224,7 @@ func (s *Stack) startFixtures(links map[string]*netfault.Link) (err error) {
 	ctlClient := &http.Client{Timeout: 30 * time.Second}
 	s.asCtl = control.NewAS("http://"+asCtlAddr, ctlClient)
 	s.apiCtl = control.NewAPI("http://"+apiCtlAddr, ctlClient)
+	s.spaCtl = control.NewSPA("http://"+spaCtlAddr, ctlClient)
 	return nil
 }
 
@@ -270,6 +279,9 @@ func (s *Stack) AS() *control.AS { return s.asCtl }
 // API implements target.Target.
 func (s *Stack) API() *control.API { return s.apiCtl }
 
+// SPA implements target.SPAController.
+func (s *Stack) SPA() *control.SPA { return s.spaCtl }
+
 // HTTPClient implements target.Target.
 func (s *Stack) HTTPClient() *http.Client { return s.hc }
 
@@ -282,7 +294,9 @@ func (s *Stack) Users() []target.User {
 }
 
 // ControlURLs are the control planes' base URLs.
-func (s *Stack) ControlURLs() (as, apiURL string) { return s.asCtl.BaseURL(), s.apiCtl.BaseURL() }
+func (s *Stack) ControlURLs() (as, apiURL, spaURL string) {
+	return s.asCtl.BaseURL(), s.apiCtl.BaseURL(), s.spaCtl.BaseURL()
+}
 
 // Renew replaces the three servers with fresh ones (fresh clocks, keys,
 // stores, caches and journals) behind the same links, removes every fault

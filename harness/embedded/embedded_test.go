@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"rehearsal/fixtures/authserver"
+	"rehearsal/fixtures/spa"
 )
 
 // TestStackSignsInThroughTheLinks is the reference stack's acceptance check:
@@ -149,6 +150,17 @@ func TestRenewGivesAFreshStackBehindTheSameLinks(t *testing.T) {
 	if _, err := s.AS().AdvanceClock(ctx, time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	// The SPA's scope override (LGN-03 spa-scope) must not outlive its scenario.
+	var served struct {
+		Scope string `json:"scope"`
+	}
+	if err := s.SPA().SetScope(ctx, "xxx"); err != nil {
+		t.Fatal(err)
+	}
+	getJSON(t, s.HTTPClient(), s.URLs().SPA+"/config.json", &served)
+	if served.Scope != "xxx" {
+		t.Fatalf("/config.json scope %q after SetScope through the SPA control plane, want xxx", served.Scope)
+	}
 	spaAddr := s.Link(LinkSPA).Addr()
 	if err := s.Renew(ctx); err != nil {
 		t.Fatal(err)
@@ -168,6 +180,10 @@ func TestRenewGivesAFreshStackBehindTheSameLinks(t *testing.T) {
 	}
 	if c.Offset != 0 {
 		t.Errorf("AS clock offset %v after Renew, want 0", c.Offset)
+	}
+	getJSON(t, s.HTTPClient(), s.URLs().SPA+"/config.json", &served)
+	if served.Scope != spa.DefaultScope {
+		t.Errorf("/config.json scope %q after Renew, want the configured %q", served.Scope, spa.DefaultScope)
 	}
 	if s.Link(LinkSPA).Addr() != spaAddr {
 		t.Errorf("spa link moved from %s to %s", spaAddr, s.Link(LinkSPA).Addr())

@@ -40,6 +40,7 @@ const (
 	Browser         Capability = "browser"
 	ControlAS       Capability = "control-plane:as"
 	ControlAPI      Capability = "control-plane:api"
+	ControlSPA      Capability = "control-plane:spa"
 	HTTPProxyPrefix Capability = "http-proxy:"    // + link name
 	NetProxyPrefix  Capability = "network-proxy:" // + link name
 )
@@ -59,6 +60,12 @@ type DirectAuthorization struct {
 // code_challenge_method to send: "S256", "plain" or "none" (no challenge).
 type DirectAuthorizer interface {
 	AuthorizeDirect(ctx context.Context, user, method string) (DirectAuthorization, error)
+}
+
+// SPAController is an optional part of a target whose SPA host has a control
+// plane (the scope it serves in /config.json, LGN-03 spa-scope).
+type SPAController interface {
+	SPA() *control.SPA
 }
 
 // Renewer is an optional part of a target that can put itself back in its
