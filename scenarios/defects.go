@@ -42,6 +42,7 @@ var capabilities = []string{
 	"browser",
 	"control-plane:api",
 	"control-plane:as",
+	"control-plane:spa",
 	"http-proxy:api",
 	"http-proxy:as",
 	"http-proxy:jwks",

@@ -306,9 +306,9 @@ type Heal struct {
 	Faults []string `yaml:"faults" req:"1"`
 }
 
-// Control performs a control-plane action on the AS or the API.
+// Control performs a control-plane action on the AS, the API or the SPA host.
 type Control struct {
-	Target string         `yaml:"target" req:"1" enum:"as|api"`
+	Target string         `yaml:"target" req:"1" enum:"as|api|spa"`
 	Action string         `yaml:"action" req:"1"`
 	Args   map[string]any `yaml:"args"`
 }

@@ -74,6 +74,8 @@ func TestParseMalformed(t *testing.T) {
 		{"unknown control action", "  - sign_in: alice", "  - control: {target: as, action: reboot}", "bad.yaml:5: ", `unknown control action "reboot" for as; expected one of:`},
 		{"bad counter", "ui: {signed_in: alice}", "counter: {\"as/token\": 1}", "bad.yaml:11: ", `counter "as/token" is malformed`},
 		{"undefined tab", "ui: {signed_in: alice}", "ui: {tab: b, signed_in: alice}", "bad.yaml:11: ", `tab "b" is not defined before this step`},
+		{"spa action on the AS", "  - sign_in: alice", "  - control: {target: as, action: set_scope, args: {scope: xxx}}", "bad.yaml:5: ", `unknown control action "set_scope" for as; expected one of:`},
+		{"set_scope without scope", "  - sign_in: alice", "  - control: {target: spa, action: set_scope}", "bad.yaml:5: ", "control set_scope needs args.scope"},
 		{"draft without note", "labels: [", "status: draft\nlabels: [", "bad.yaml:3: ", "a draft scenario has no note"},
 	}
 	for _, tc := range cases {
@@ -194,5 +196,18 @@ func TestDocsExampleParses(t *testing.T) {
 	example, _, _ := strings.Cut(rest, "```")
 	if _, err := Parse("docs/scenarios.md example", []byte(example)); err != nil {
 		t.Errorf("the example in docs/scenarios.md does not parse:\n%v", err)
+	}
+}
+
+// A control step on the SPA host implies its control plane, as on the AS and API.
+func TestSPAControlImpliesItsControlPlane(t *testing.T) {
+	src := strings.Replace(good, "  - sign_in: alice\n", "  - control: {target: spa, action: set_scope, args: {scope: xxx}}\n  - sign_in: alice\n", 1)
+	sc, err := Parse("spa.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"browser", "control-plane:spa", "network-proxy:api"}
+	if got := sc[0].Requires; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("requires %v, want %v", got, want)
 	}
 }

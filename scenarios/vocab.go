@@ -51,7 +51,7 @@ var vocabulary = []stepSpec{
 	{name: "heal", new: func() Action { return &Heal{} }, scalar: "faults",
 		doc: "remove named faults, or `all`"},
 	{name: "control", new: func() Action { return &Control{} },
-		doc: "a control-plane action on the AS or the API"},
+		doc: "a control-plane action on the AS, the API or the SPA host"},
 	{name: "advance_clock", new: func() Action { return &AdvanceClock{} }, scalar: "by",
 		doc: "move the stack's (or one fixture's) clock forward"},
 	{name: "tamper_storage", new: func() Action { return &TamperStorage{} }, scalar: "what",
@@ -187,6 +187,8 @@ var controlActions = map[string]controlAction{
 		doc: "serve the JWKS with Cache-Control max-age"},
 	"set_expected_issuer": {targets: []string{"api"}, args: map[string]argType{"issuer": argString}, required: []string{"issuer"},
 		doc: "make the API expect another issuer"},
+	"set_scope": {targets: []string{"spa"}, args: map[string]argType{"scope": argString}, required: []string{"scope"},
+		doc: "make the SPA ask for another scope from its next page load on"},
 }
 
 // ControlActions returns the control actions a target offers, sorted.
