@@ -998,6 +998,16 @@ func (s *Session) controlCall(ctx context.Context, c *scenarios.Control) error {
 		}
 		return 0, fmt.Errorf("argument %s: want a duration, got %v", k, c.Args[k])
 	}
+	if c.Target == "spa" {
+		sc, ok := s.env.Target.(target.SPAController)
+		if !ok || sc.SPA() == nil {
+			return fmt.Errorf("%w: target %s has no SPA control plane", ErrUnsupported, s.env.Target.Name())
+		}
+		if c.Action == "set_scope" {
+			return sc.SPA().SetScope(ctx, str("scope"))
+		}
+		return fmt.Errorf("SPA control action %q: %w by the reference stack yet", c.Action, ErrUnsupported)
+	}
 	if c.Target == "api" {
 		api := s.env.Target.API()
 		if api == nil {
