@@ -699,6 +699,11 @@ func TestFlowSignOutReachesOtherTab(t *testing.T) {
 	if sb.SignedIn || sb.ErrorPanel != nil || len(sb.Views) != 0 {
 		t.Errorf("tab B after sign-out in A: %s", describeState(sb))
 	}
+	// Tab A signs out locally first, then visits the AS's end-session
+	// endpoint and comes back: wait for that round trip before looking.
+	e.waitFor(a, "tab A's end-session request", 10*time.Second, func(pages.AppState) bool {
+		return e.count(embedded.LinkAS, "/end_session") >= 1
+	})
 	sa := e.waitFor(a, "tab A back on the signed-out view", 10*time.Second, func(s pages.AppState) bool {
 		return s.Ready && s.SignedOut && strings.HasPrefix(s.URL, e.url("/"))
 	})
