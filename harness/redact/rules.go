@@ -10,7 +10,7 @@ import (
 // that Ginkgo's "State" or a UI's "Code" column are left alone.
 var credentialKeys = []string{
 	"code", "state", "access_token", "refresh_token", "id_token", "id_token_hint",
-	"code_verifier", "client_secret", "password",
+	"code_verifier", "client_secret", "password", "session_id", "session_state",
 }
 
 // wordValue matches the values of code and state that are plainly not
