@@ -1,3 +1,5 @@
+//go:build linux
+
 package browser_test
 
 import (
@@ -5,6 +7,7 @@ import (
 	"context"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +20,7 @@ func TestRemoteBrowser(t *testing.T) {
 	dir := t.TempDir()
 	cmd := exec.Command(browser.DefaultExecPath, "--headless", "--no-sandbox", "--disable-gpu",
 		"--remote-debugging-port=0", "--user-data-dir="+dir, "about:blank")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -24,7 +28,10 @@ func TestRemoteBrowser(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	// Debian's chromium-headless-shell is a shell wrapper that does not exec
+	// the browser, so killing the wrapper alone would orphan Chromium: kill
+	// the whole process group.
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
