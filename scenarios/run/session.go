@@ -12,7 +12,6 @@ import (
 
 	"rehearsal/harness/browser"
 	"rehearsal/harness/config"
-	"rehearsal/harness/netfault"
 	"rehearsal/harness/pages"
 	"rehearsal/harness/redact"
 	"rehearsal/harness/target"
@@ -62,6 +61,7 @@ type Session struct {
 	user     string
 	started  time.Time
 	controls []ControlRecord
+	faultLog []FaultRecord
 	phase    string
 }
 
@@ -78,6 +78,17 @@ type appliedFault struct {
 	name, desc, layer, link string
 	at                      time.Time
 	remove                  func(ctx context.Context) error
+}
+
+// FaultRecord is one fault a session applied: its name in the scenario, where
+// and what it did, and when it was applied and removed (zero while active).
+type FaultRecord struct {
+	Name        string
+	Layer       string
+	Link        string
+	Description string
+	Applied     time.Time
+	Removed     time.Time
 }
 
 // saved is a remembered value: an HTTP answer, a token or a code.
@@ -222,8 +233,10 @@ func (s *Session) addFault(name, layer, link, desc string, remove func(ctx conte
 		s.nextF++
 		name = fmt.Sprintf("f%d", s.nextF)
 	}
-	s.faults[name] = &appliedFault{name: name, desc: desc, layer: layer, link: link, at: time.Now(), remove: remove}
+	now := time.Now()
+	s.faults[name] = &appliedFault{name: name, desc: desc, layer: layer, link: link, at: now, remove: remove}
 	s.fOrder = append(s.fOrder, name)
+	s.faultLog = append(s.faultLog, FaultRecord{Name: name, Layer: layer, Link: link, Description: desc, Applied: now})
 	s.logf("fault %s applied: %s", name, desc)
 	return name
 }
@@ -260,6 +273,12 @@ func (s *Session) heal(ctx context.Context, names []string) error {
 		}
 		s.mu.Lock()
 		delete(s.faults, f.name)
+		for i := len(s.faultLog) - 1; i >= 0; i-- {
+			if s.faultLog[i].Name == f.name && s.faultLog[i].Removed.IsZero() {
+				s.faultLog[i].Removed = time.Now()
+				break
+			}
+		}
 		s.mu.Unlock()
 		s.logf("fault %s healed", f.name)
 	}
@@ -286,20 +305,12 @@ func (s *Session) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// FaultEvents returns the link faults' applied/removed times (network and
-// HTTP layers; browser faults are listed from the session).
-func (s *Session) FaultEvents() []netfault.Event {
-	n := s.env.Target.Network()
-	if n == nil {
-		return nil
-	}
-	var out []netfault.Event
-	for _, e := range n.Events() {
-		if !e.AppliedAt.Before(s.started) {
-			out = append(out, e)
-		}
-	}
-	return out
+// Faults returns every fault the session applied, in order, with the times
+// each was applied and removed.
+func (s *Session) Faults() []FaultRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]FaultRecord(nil), s.faultLog...)
 }
 
 func contains(list []string, v string) bool {

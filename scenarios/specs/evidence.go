@@ -79,7 +79,7 @@ func collectEvidence(ctx context.Context, env *run.Env, sess *run.Session, sc *s
 	}
 	shots.mu.Lock()
 	for i, png := range shots.pngs {
-		keep(b.AddScreenshot(fmt.Sprintf("%02d-%s", i+1, shots.names[i]), png))
+		keep(b.AddScreenshot(shots.names[i], png))
 	}
 	shots.mu.Unlock()
 	for _, name := range order {
@@ -98,17 +98,18 @@ func collectEvidence(ctx context.Context, env *run.Env, sess *run.Session, sc *s
 		keep(b.WriteJSON(prefixed(name, evidence.FileNetwork), har(tab.Network())))
 	}
 	keep(b.WriteJSON(evidence.FileCounters, sess.Counters()))
-	var faults []evidence.FaultEvent
-	for _, e := range sess.FaultEvents() {
-		fe := evidence.FaultEvent{Layer: e.Layer, Link: e.Link, Name: e.Description, Applied: e.AppliedAt}
-		if !e.RemovedAt.IsZero() {
-			r := e.RemovedAt
+	faults := []evidence.FaultEvent{}
+	for _, f := range sess.Faults() {
+		fe := evidence.FaultEvent{Layer: f.Layer, Link: f.Link, Name: f.Name, Applied: f.Applied,
+			Params: map[string]any{"description": f.Description}}
+		if !f.Removed.IsZero() {
+			r := f.Removed
 			fe.Removed = &r
 		}
 		faults = append(faults, fe)
 	}
 	keep(b.WriteJSON(evidence.FileFaults, faults))
-	var controls []evidence.ControlAction
+	controls := []evidence.ControlAction{}
 	for _, c := range sess.Controls() {
 		controls = append(controls, evidence.ControlAction{Time: c.Time, Target: c.Target, Action: c.Action, Params: c.Args, Error: c.Error})
 	}

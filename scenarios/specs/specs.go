@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -119,6 +120,7 @@ func declare(sc *scenarios.Scenario, o Options) {
 			paths, err := collectEvidence(ctx, env, sess, sc, dir, CurrentSpecReport().NumAttempts, shots, repro)
 			if len(paths) > 0 {
 				ginkgoreport.AttachEvidence(paths...)
+				fmt.Fprintf(GinkgoWriter, "evidence: %s\n", filepath.Dir(paths[0]))
 			}
 			if err != nil {
 				fmt.Fprintf(GinkgoWriter, "evidence incomplete: %v\n", err)
