@@ -69,9 +69,10 @@ $(SPA_BUNDLE): $(SPA_WEB)/node_modules/.package-lock.json $(SPA_SOURCES)
 # The main job: every suite in parallel against the reference stack. The reports are
 # written even when rehearsals fail; the exit status is Ginkgo's.
 rehearse: setup
+	@rm -rf $(OUT)/evidence   # evidence is of this run's failures only
 	@mkdir -p $(OUT)
 	@rc=0; \
-	REHEARSAL_OUT=$(abspath $(OUT)) $(GINKGO) -p --procs=$(PROCS) --timeout=$(SUITE_TIMEOUT) --poll-progress-after=60s \
+	REHEARSAL_OUT=$(abspath $(OUT)) $(GINKGO) -p --procs=$(PROCS) --timeout=$(SUITE_TIMEOUT) --poll-progress-after=150s \
 	  --json-report=report.json --junit-report=ginkgo-junit.xml --output-dir=$(OUT) \
 	  $(GINKGO_FLAGS) ./suites/... || rc=$$?; \
 	$(REHEARSAL) report --out $(OUT) $(OUT)/report.json || { [ $$rc -ne 0 ] || rc=2; }; \
@@ -96,7 +97,7 @@ test: gotest suites selfcheck
 nightly: setup
 	@d=$(NIGHTLY_DIR); mkdir -p $$d; rc=0; \
 	REHEARSAL_OUT=$$(realpath $$d) $(GINKGO) -p --procs=$(PROCS) --randomize-all --flake-attempts=2 \
-	  --timeout=$(NIGHTLY_TIMEOUT) --poll-progress-after=60s --poll-progress-interval=30s \
+	  --timeout=$(NIGHTLY_TIMEOUT) --poll-progress-after=150s --poll-progress-interval=30s \
 	  --json-report=report.json --junit-report=ginkgo-junit.xml --output-dir=$$d \
 	  $(GINKGO_FLAGS) ./suites/... || rc=$$?; \
 	prev=""; for p in $(OUT)/nightly/*/; do \

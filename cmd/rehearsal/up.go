@@ -84,10 +84,11 @@ The reference stack is up.
   control  AS %s   API %s   SPA %s   (docs/control-api.md)
   toxiproxy API %s   (links: spa, as, api, jwks)
 Examples:
-  curl -s -XPOST %s/clock/advance -d '{"by":"10m"}'   # expire access tokens
+  # expire access tokens: move both clocks, the AS's and the API's, past the lifetime
+  curl -s -XPOST %s/clock/advance -d '{"by":"10m"}'; curl -s -XPOST %s/clock/advance -d '{"by":"10m"}'
   curl -s -XPOST %s/keys/rotate-now -d '{}'           # emergency key rotation
 Press Ctrl-C to stop.
-`, u.SPA, u.Issuer, u.API, asCtl, apiCtl, spaCtl, line.Toxi, asCtl, asCtl)
+`, u.SPA, u.Issuer, u.API, asCtl, apiCtl, spaCtl, line.Toxi, asCtl, apiCtl, asCtl)
 			}
 			<-ctx.Done()
 			stopCtx, cancel := contextWithTimeout(10 * time.Second)
