@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +9,6 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 	"github.com/spf13/cobra"
 
-	"rehearsal/harness/redact"
 	"rehearsal/reports"
 )
 
@@ -20,9 +17,9 @@ func init() { extraCommands = append(extraCommands, reportCmd) }
 // The files `rehearsal report` writes into its output folder (the same names
 // the suites' own ReportAfterSuite uses).
 const (
-	fileJUnit  = "junit.xml"
-	fileHTML   = "report.html"
-	fileReport = reports.TrendReportFile // report.json, redacted: what the trend reads
+	fileJUnit  = reports.FileJUnit
+	fileHTML   = reports.FileHTML
+	fileReport = reports.FileReport // report.json, redacted: what the trend reads
 )
 
 func reportCmd() *cobra.Command {
@@ -75,59 +72,12 @@ func writeReports(inputs []string, out, title string, trendDirs []string) (int, 
 		}
 		all = append(all, reps...)
 	}
-	absOut, err := filepath.Abs(out)
-	if err != nil {
-		return 0, err
-	}
-	if err := os.MkdirAll(absOut, 0o755); err != nil {
-		return 0, err
-	}
-	red := redact.New()
-	root := ""
-	for _, r := range all {
-		if root = reports.FindRepoRoot(r.SuitePath); root != "" {
-			break
-		}
-	}
-	run := reports.Collect(all, reports.Options{RepoRoot: root, OutDir: absOut, Redactor: red})
+	run, err := reports.WriteAll(all, out, reports.WriteOptions{Title: title, TrendDirs: trendDirs})
 	n := 0
 	for _, s := range run.Suites {
 		n += len(s.Specs)
 	}
-
-	var errs []error
-	var junit bytes.Buffer
-	if err := reports.WriteJUnit(&junit, run, reports.JUnitOptions{AttachmentBase: root}); err != nil {
-		errs = append(errs, err)
-	} else {
-		errs = append(errs, os.WriteFile(filepath.Join(absOut, fileJUnit), junit.Bytes(), 0o644))
-	}
-	// report.json before the HTML, so the trend section includes this run.
-	raw, err := json.Marshal(all)
-	if err == nil {
-		raw, err = red.RedactJSON(raw)
-	}
-	if err != nil {
-		errs = append(errs, fmt.Errorf("encode %s: %w", fileReport, err))
-	} else {
-		errs = append(errs, os.WriteFile(filepath.Join(absOut, fileReport), raw, 0o644))
-	}
-	hopts := reports.HTMLOptions{Dir: absOut, Title: title}
-	if len(trendDirs) > 0 {
-		tr, err := reports.TrendFromDirs(append(append([]string(nil), trendDirs...), absOut))
-		if err != nil {
-			errs = append(errs, err)
-		} else {
-			hopts.Trend = &tr
-		}
-	}
-	var page bytes.Buffer
-	if err := reports.WriteHTML(&page, run, hopts); err != nil {
-		errs = append(errs, fmt.Errorf("render HTML: %w", err))
-	} else {
-		errs = append(errs, os.WriteFile(filepath.Join(absOut, fileHTML), page.Bytes(), 0o644))
-	}
-	return n, errors.Join(errs...)
+	return n, err
 }
 
 func trendCmd() *cobra.Command {

@@ -7,13 +7,6 @@
 package ginkgoreport
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
 
@@ -23,9 +16,9 @@ import (
 
 // The files WriteAll writes into its output folder.
 const (
-	FileJUnit  = "junit.xml"
-	FileHTML   = "report.html"
-	FileReport = reports.TrendReportFile // report.json, what TrendFromDirs reads
+	FileJUnit  = reports.FileJUnit
+	FileHTML   = reports.FileHTML
+	FileReport = reports.FileReport // report.json, what TrendFromDirs reads
 )
 
 // Options adjust WriteAll.
@@ -54,63 +47,11 @@ type Options struct {
 //		Expect(ginkgoreport.WriteAll(r, cfg.OutDir, ginkgoreport.Options{Redactor: env.Redactor})).To(Succeed())
 //	})
 func WriteAll(report types.Report, outDir string, opts Options) error {
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return fmt.Errorf("ginkgoreport: create %s: %w", outDir, err)
-	}
-	absOut, err := filepath.Abs(outDir)
-	if err != nil {
-		return err
-	}
-	red := opts.Redactor
-	if red == nil {
-		red = redact.New()
-	}
-	ropts := reports.Options{RepoRoot: opts.RepoRoot, OutDir: absOut, Redactor: red}
-	run := reports.Collect([]types.Report{report}, ropts)
-
-	base := opts.AttachmentBase
-	if base == "" {
-		base = opts.RepoRoot
-	}
-	if base == "" && len(run.Suites) > 0 {
-		base = reports.FindRepoRoot(report.SuitePath)
-	}
-	var errs []error
-
-	var junit bytes.Buffer
-	if err := reports.WriteJUnit(&junit, run, reports.JUnitOptions{AttachmentBase: base}); err != nil {
-		errs = append(errs, err)
-	} else {
-		errs = append(errs, writeFile(filepath.Join(absOut, FileJUnit), junit.Bytes()))
-	}
-
-	// report.json first, so the trend can include this run.
-	raw, err := json.Marshal([]types.Report{report})
-	if err == nil {
-		raw, err = red.RedactJSON(raw)
-	}
-	if err != nil {
-		errs = append(errs, fmt.Errorf("ginkgoreport: encode %s: %w", FileReport, err))
-	} else {
-		errs = append(errs, writeFile(filepath.Join(absOut, FileReport), raw))
-	}
-
-	hopts := reports.HTMLOptions{Dir: absOut, Title: opts.Title}
-	if len(opts.TrendDirs) > 0 {
-		tr, err := reports.TrendFromDirs(append(append([]string(nil), opts.TrendDirs...), absOut))
-		if err != nil {
-			errs = append(errs, err)
-		} else {
-			hopts.Trend = &tr
-		}
-	}
-	var page bytes.Buffer
-	if err := reports.WriteHTML(&page, run, hopts); err != nil {
-		errs = append(errs, fmt.Errorf("ginkgoreport: render HTML: %w", err))
-	} else {
-		errs = append(errs, writeFile(filepath.Join(absOut, FileHTML), page.Bytes()))
-	}
-	return errors.Join(errs...)
+	_, err := reports.WriteAll([]types.Report{report}, outDir, reports.WriteOptions{
+		RepoRoot: opts.RepoRoot, Redactor: opts.Redactor, AttachmentBase: opts.AttachmentBase,
+		TrendDirs: opts.TrendDirs, Title: opts.Title,
+	})
+	return err
 }
 
 // AttachEvidence adds one "evidence" report entry per path (files or an
@@ -131,11 +72,4 @@ func SetScenarioID(id string) {
 // SetRepro records the current spec's one-line repro command.
 func SetRepro(command string) {
 	ginkgo.AddReportEntry(reports.EntryRepro, command, types.ReportEntryVisibilityNever)
-}
-
-func writeFile(path string, data []byte) error {
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("ginkgoreport: %w", err)
-	}
-	return nil
 }
