@@ -76,7 +76,7 @@ rehearse: setup
 	  --json-report=report.json --junit-report=ginkgo-junit.xml --output-dir=$(OUT) \
 	  $(GINKGO_FLAGS) ./suites/... || rc=$$?; \
 	$(REHEARSAL) report --out $(OUT) $(OUT)/report.json || { [ $$rc -ne 0 ] || rc=2; }; \
-	echo "reports: $(OUT)/junit.xml $(OUT)/report.html $(OUT)/report.json; evidence: $(OUT)/evidence/"; \
+	echo "evidence of failed specs (if any): $(OUT)/evidence/"; \
 	exit $$rc
 
 gotest: setup
