@@ -259,6 +259,24 @@ func selfcheck(cmd *cobra.Command, o selfcheckOptions) error {
 		return err
 	}
 	fmt.Fprintf(logw, "selfcheck: %s in %.0fs\n", filepath.Join(out, "selfcheck.json"), res.Seconds)
+	if !o.asJSON {
+		// A plain closing line CI systems read: each defect caught, and the
+		// healthy run, count as one check.
+		passed, failed := 0, 0
+		for _, d := range res.Defects {
+			if d.Verdict == verdictCaught {
+				passed++
+			} else {
+				failed++
+			}
+		}
+		if res.Healthy.OK {
+			passed++
+		} else {
+			failed++
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "selfcheck: %d passed, %d failed\n", passed, failed)
+	}
 	if !res.OK {
 		return exitError{1}
 	}
