@@ -81,6 +81,9 @@ func describeState(st stateView) string {
 	}
 	var views []string
 	for name, v := range st.Views {
+		if v.State == "" {
+			continue // a view without data (the home view)
+		}
 		s := name + "=" + v.State
 		if v.ErrorCode != "" {
 			s += "(" + v.ErrorCode + ")"
