@@ -455,7 +455,11 @@ func (p *fileParser) steps(v ast.Node, phase string) ([]Step, []stepInfo) {
 	var steps []Step
 	var infos []stepInfo
 	for _, item := range seq.Values {
-		if st, inf, ok := p.step(unwrap(item)); ok {
+		// A step with problems is kept when its arguments decoded, so that the
+		// names it defines (a fault's name, a save_as) do not cause a second,
+		// misleading "not defined" problem later in the file; the file is
+		// rejected anyway.
+		if st, inf, ok := p.step(unwrap(item)); ok || st.Action != nil {
 			steps = append(steps, st)
 			infos = append(infos, inf)
 		}

@@ -211,3 +211,22 @@ func TestSPAControlImpliesItsControlPlane(t *testing.T) {
 		t.Errorf("requires %v, want %v", got, want)
 	}
 }
+
+// A rejected fault step still defines its name, so healing it later does not
+// add a second, misleading problem.
+func TestRejectedFaultStepReportsOneProblem(t *testing.T) {
+	_, err := Parse("inc.yaml", []byte(`id: INC-01
+title: api link down
+labels: [flow:api]
+inject:
+  - fault: {name: apidown, link: api, layer: network, kind: down, latency: 5s}
+observe:
+  - expect: {within: 5s, ui: {error_code: connection_error}}
+heal:
+  - heal: apidown
+`))
+	probs := Problems(err)
+	if len(probs) != 1 || !strings.Contains(probs[0].What, "takes no `latency`") {
+		t.Fatalf("want exactly the one problem with the fault's arguments, got %v", err)
+	}
+}
