@@ -157,6 +157,10 @@ func (p *fileParser) checkFault(f *Fault, m ast.Node, pos Pos) {
 	if kind.layer == "network" {
 		allowed = append(allowed, "stream")
 	}
+	if kind.layer != "browser" {
+		allowed = append(allowed, "on_request")
+	}
+
 	pairs, _ := mappingPairs(m)
 	have := map[string]bool{}
 	for _, mv := range pairs {
@@ -370,6 +374,9 @@ func impliedRequirements(s *Scenario) []string {
 					set["http-proxy:"+a.Link] = true
 				case "browser":
 					set["browser"] = true
+				}
+				if a.OnRequest != "" {
+					set["http-proxy:"+counterLink(a.OnRequest)] = true
 				}
 			case *Control:
 				set["control-plane:"+a.Target] = true

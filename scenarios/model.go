@@ -274,6 +274,11 @@ type Fault struct {
 	Link  string `yaml:"link" enum:"spa|as|api|jwks"`
 	Layer string `yaml:"layer" req:"1" enum:"network|http|browser"`
 	Kind  string `yaml:"kind" req:"1"`
+	// OnRequest arms a network or http fault instead of applying it at once:
+	// it takes effect when the HTTP proxy of a link first sees a matching
+	// request, before that request goes on ("spa:/callback": black-hole the
+	// AS only once the sign-in callback loads).
+	OnRequest string `yaml:"on_request" kind:"counter"`
 
 	// network (toxiproxy)
 	Stream        string   `yaml:"stream" enum:"downstream|upstream"`

@@ -76,6 +76,8 @@ func TestParseMalformed(t *testing.T) {
 		{"undefined tab", "ui: {signed_in: alice}", "ui: {tab: b, signed_in: alice}", "bad.yaml:11: ", `tab "b" is not defined before this step`},
 		{"spa action on the AS", "  - sign_in: alice", "  - control: {target: as, action: set_scope, args: {scope: xxx}}", "bad.yaml:5: ", `unknown control action "set_scope" for as; expected one of:`},
 		{"set_scope without scope", "  - sign_in: alice", "  - control: {target: spa, action: set_scope}", "bad.yaml:5: ", "control set_scope needs args.scope"},
+		{"bad on_request", "latency: 2s}", "latency: 2s, on_request: callback}", "bad.yaml:7: ", `is "callback"`},
+		{"on_request on a browser fault", "layer: network, kind: latency, latency: 2s}", "layer: browser, kind: offline, on_request: \"spa:/callback\"}", "bad.yaml:7: ", "fault kind offline takes no `on_request`"},
 		{"draft without note", "labels: [", "status: draft\nlabels: [", "bad.yaml:3: ", "a draft scenario has no note"},
 	}
 	for _, tc := range cases {
@@ -228,5 +230,18 @@ heal:
 	probs := Problems(err)
 	if len(probs) != 1 || !strings.Contains(probs[0].What, "takes no `latency`") {
 		t.Fatalf("want exactly the one problem with the fault's arguments, got %v", err)
+	}
+}
+
+// An armed fault needs the HTTP proxy of the link whose request arms it.
+func TestOnRequestImpliesTheArmingLinksProxy(t *testing.T) {
+	src := strings.Replace(good, "latency: 2s}", `latency: 2s, on_request: "spa:/callback"}`, 1)
+	sc, err := Parse("armed.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "browser,http-proxy:spa,network-proxy:api"
+	if got := strings.Join(sc[0].Requires, ","); got != want {
+		t.Errorf("requires %s, want %s", got, want)
 	}
 }

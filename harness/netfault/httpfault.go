@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -228,6 +229,53 @@ func (l *Link) AddHTTPFault(f HTTPFault) (*Applied, error) {
 	}}, nil
 }
 
+// trigger is a callback armed by OnRequest: it runs once, for the first
+// request that matches.
+type trigger struct {
+	match Match
+	fire  func()
+	once  sync.Once
+	done  atomic.Bool
+}
+
+// OnRequest arms fire to run once, when the link first sees a request that
+// matches m (CORS preflights match only a Method "OPTIONS"). It runs on the
+// request's goroutine before the request goes on, so whatever fire changes
+// (a fault on another link, say) is in force for everything the request
+// leads to. Disarm cancels it if it has not run yet; it returns whether fire ran.
+func (l *Link) OnRequest(m Match, fire func()) (disarm func() bool) {
+	t := &trigger{match: m, fire: fire}
+	l.faultsMu.Lock()
+	l.triggers = append(l.triggers, t)
+	l.faultsMu.Unlock()
+	return func() bool {
+		t.once.Do(func() {}) // from now on it cannot fire
+		l.faultsMu.Lock()
+		l.triggers = slices.DeleteFunc(l.triggers, func(x *trigger) bool { return x == t })
+		l.faultsMu.Unlock()
+		return t.done.Load()
+	}
+}
+
+// runTriggers fires the armed callbacks that match this request.
+func (l *Link) runTriggers(method, path, grant string) {
+	preflight := method == http.MethodOptions
+	l.faultsMu.Lock()
+	var due []*trigger
+	for _, t := range l.triggers {
+		if t.match.matches(method, path, grant) && (!preflight || strings.EqualFold(t.match.Method, method)) {
+			due = append(due, t)
+		}
+	}
+	l.faultsMu.Unlock()
+	for _, t := range due {
+		t.once.Do(func() {
+			t.done.Store(true)
+			t.fire()
+		})
+	}
+}
+
 // claimFaults returns the faults that act on this request, in the order added.
 func (l *Link) claimFaults(method, path, grant string) []*httpFaultState {
 	l.faultsMu.Lock()
@@ -320,6 +368,7 @@ func (l *Link) serve(w http.ResponseWriter, r *http.Request, rp *httputil.Revers
 	start := time.Now()
 	grant := readGrantType(r)
 	l.log.count1(r.Method, r.URL.Path, grant)
+	l.runTriggers(r.Method, r.URL.Path, grant)
 	faults := l.claimFaults(r.Method, r.URL.Path, grant)
 	rec := RequestRecord{Time: start, Method: r.Method, Path: r.URL.Path, Query: redactQuery(r.URL.Query()), GrantType: grant}
 	for _, f := range faults {

@@ -39,6 +39,7 @@ type Link struct {
 	upstream  atomic.Pointer[string]
 	faultsMu  sync.Mutex
 	faults    []*httpFaultState
+	triggers  []*trigger
 	log       *requestLog
 
 	closeOnce sync.Once

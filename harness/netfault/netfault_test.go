@@ -723,3 +723,53 @@ func TestSharedRemoteToxiproxyServer(t *testing.T) {
 		t.Fatalf("unreachable toxiproxy: %v", err)
 	}
 }
+
+func TestOnRequestArmsAFaultOnAnotherLinkBeforeTheRequestGoesOn(t *testing.T) {
+	n := newNetwork(t)
+	spa, _ := newLink(t, n, "spa")
+	as, asUp := newLink(t, n, "as")
+	ctx := context.Background()
+	var hole *Applied
+	fired := 0
+	disarm := spa.OnRequest(Match{Path: "/callback"}, func() {
+		fired++
+		hole = mustApply(t)(as.AddToxic(ctx, BlackHole(Upstream, 0)))
+	})
+
+	// Before the trigger: the AS answers, other SPA paths do not fire it.
+	if _, _, err := get(fresh(2*time.Second), as.Addr(), "/authorize"); err != nil {
+		t.Fatalf("AS before the trigger: %v", err)
+	}
+	if _, _, err := get(fresh(2*time.Second), spa.Addr(), "/"); err != nil || fired != 0 {
+		t.Fatalf("GET / fired the trigger (fired %d, err %v)", fired, err)
+	}
+	// The callback fires it once; the AS is black-holed from then on.
+	for range 2 {
+		if _, _, err := get(fresh(2*time.Second), spa.Addr(), "/callback"); err != nil {
+			t.Fatalf("callback: %v", err)
+		}
+	}
+	if fired != 1 {
+		t.Fatalf("trigger fired %d times, want once", fired)
+	}
+	var ne net.Error
+	if _, _, err := get(fresh(time.Second), as.Addr(), "/token"); err == nil || !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("AS after the trigger: %v, want a client timeout", err)
+	}
+	if !disarm() {
+		t.Fatal("disarm says the trigger never fired")
+	}
+	healed(t, hole, as.Addr(), "/token")
+	if got := asUp.hits.Load(); got != 2 {
+		t.Fatalf("AS upstream saw %d requests, want 2 (one before, one after heal)", got)
+	}
+
+	// Disarmed before any request: it never fires.
+	disarm = spa.OnRequest(Match{Path: "/callback"}, func() { t.Error("a disarmed trigger fired") })
+	if disarm() {
+		t.Fatal("disarm says an unfired trigger fired")
+	}
+	if _, _, err := get(fresh(2*time.Second), spa.Addr(), "/callback"); err != nil {
+		t.Fatal(err)
+	}
+}

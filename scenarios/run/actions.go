@@ -770,13 +770,77 @@ func (s *Session) remember(ctx context.Context, a *scenarios.Remember) error {
 // ---- faults -----------------------------------------------------------------
 
 func (s *Session) fault(ctx context.Context, f *scenarios.Fault) error {
+	if f.OnRequest != "" {
+		return s.armFault(f)
+	}
 	cctx, cancel := context.WithTimeout(ctx, s.env.Timeouts.Control)
 	defer cancel()
+	desc, remove, err := s.applyFault(cctx, f)
+	if err != nil {
+		return err
+	}
+	s.addFault(f.Name, f.Layer, f.Link, desc, remove)
+	return nil
+}
+
+// armFault registers f to be applied when the HTTP proxy of the link named in
+// f.OnRequest first sees a matching request. Healing it disarms it, or
+// removes it once it has been applied; a failure to apply it is reported then.
+func (s *Session) armFault(f *scenarios.Fault) error {
+	linkName, key, _ := strings.Cut(f.OnRequest, ":")
+	l := s.env.Target.Link(linkName)
+	if l == nil {
+		return fmt.Errorf("fault armed on %s: %w by target %s (no HTTP proxy on link %q)", f.OnRequest, ErrUnsupported, s.env.Target.Name(), linkName)
+	}
+	path, grant, _ := strings.Cut(strings.TrimSuffix(key, "]"), "[")
+	m := netfault.Match{GrantType: grant}
+	if path != "*" {
+		m.Path = path
+	}
+	var (
+		mu       sync.Mutex
+		remove   func(context.Context) error
+		applyErr error
+	)
+	name := s.addFault(f.Name, f.Layer, f.Link, fmt.Sprintf("%s: %s fault armed on %s", f.Link, f.Kind, f.OnRequest), func(ctx context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if applyErr != nil {
+			return fmt.Errorf("the fault armed on %s could not be applied: %w", f.OnRequest, applyErr)
+		}
+		if remove != nil {
+			return remove(ctx)
+		}
+		return nil
+	})
+	disarm := l.OnRequest(m, func() {
+		// The request waits for this; the control bound keeps it short.
+		cctx, cancel := context.WithTimeout(context.Background(), s.env.Timeouts.Control)
+		defer cancel()
+		desc, rm, err := s.applyFault(cctx, f)
+		mu.Lock()
+		remove, applyErr = rm, err
+		mu.Unlock()
+		s.faultFired(name, desc, err)
+	})
+	s.mu.Lock()
+	af := s.faults[name]
+	inner := af.remove
+	af.remove = func(ctx context.Context) error {
+		disarm() // waits for a firing in progress, so remove is set
+		return inner(ctx)
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// applyFault puts f in force and returns what it does and how to remove it.
+func (s *Session) applyFault(cctx context.Context, f *scenarios.Fault) (string, func(context.Context) error, error) {
 	switch f.Layer {
 	case "network":
 		l := s.env.Target.Link(f.Link)
 		if l == nil {
-			return fmt.Errorf("fault on link %q: %w by target %s", f.Link, ErrUnsupported, s.env.Target.Name())
+			return "", nil, fmt.Errorf("fault on link %q: %w by target %s", f.Link, ErrUnsupported, s.env.Target.Name())
 		}
 		var (
 			ap  *netfault.Applied
@@ -809,17 +873,16 @@ func (s *Session) fault(ctx context.Context, f *scenarios.Fault) error {
 		case "limit_data":
 			ap, err = l.AddToxic(cctx, netfault.Toxic{Type: "limit_data", Stream: stream, Attributes: map[string]any{"bytes": f.Bytes}})
 		default:
-			return fmt.Errorf("network fault kind %q: %w", f.Kind, ErrUnsupported)
+			return "", nil, fmt.Errorf("network fault kind %q: %w", f.Kind, ErrUnsupported)
 		}
 		if err != nil {
-			return err
+			return "", nil, err
 		}
-		s.addFault(f.Name, "network", f.Link, fmt.Sprintf("%s: %s", f.Link, ap.Description), ap.Remove)
-		return nil
+		return fmt.Sprintf("%s: %s", f.Link, ap.Description), ap.Remove, nil
 	case "http":
 		l := s.env.Target.Link(f.Link)
 		if l == nil {
-			return fmt.Errorf("http fault on link %q: %w by target %s", f.Link, ErrUnsupported, s.env.Target.Name())
+			return "", nil, fmt.Errorf("http fault on link %q: %w by target %s", f.Link, ErrUnsupported, s.env.Target.Name())
 		}
 		hf := netfault.HTTPFault{Name: f.Name, Match: httpMatch(f), Times: f.Times, MinStatus: f.MinStatus}
 		switch f.Kind {
@@ -850,18 +913,17 @@ func (s *Session) fault(ctx context.Context, f *scenarios.Fault) error {
 				hf.CorruptBody = true
 			}
 		default:
-			return fmt.Errorf("http fault kind %q: %w", f.Kind, ErrUnsupported)
+			return "", nil, fmt.Errorf("http fault kind %q: %w", f.Kind, ErrUnsupported)
 		}
 		ap, err := l.AddHTTPFault(hf)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
-		s.addFault(f.Name, "http", f.Link, fmt.Sprintf("%s: %s", f.Link, ap.Description), ap.Remove)
-		return nil
+		return fmt.Sprintf("%s: %s", f.Link, ap.Description), ap.Remove, nil
 	case "browser":
 		tab, err := s.tab("")
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		var heal browser.Heal
 		switch f.Kind {
@@ -885,15 +947,14 @@ func (s *Session) fault(ctx context.Context, f *scenarios.Fault) error {
 			}
 			heal, err = tab.RewriteRequests(cctx, rw)
 		default:
-			return fmt.Errorf("browser fault kind %q: %w", f.Kind, ErrUnsupported)
+			return "", nil, fmt.Errorf("browser fault kind %q: %w", f.Kind, ErrUnsupported)
 		}
 		if err != nil {
-			return err
+			return "", nil, err
 		}
-		s.addFault(f.Name, "browser", f.Link, "browser: "+f.Kind+" "+f.Match, func(ctx context.Context) error { return heal(ctx) })
-		return nil
+		return "browser: " + f.Kind + " " + f.Match, func(ctx context.Context) error { return heal(ctx) }, nil
 	}
-	return fmt.Errorf("fault layer %q: %w", f.Layer, ErrUnsupported)
+	return "", nil, fmt.Errorf("fault layer %q: %w", f.Layer, ErrUnsupported)
 }
 
 func httpMatch(f *scenarios.Fault) netfault.Match {

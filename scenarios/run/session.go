@@ -87,8 +87,11 @@ type FaultRecord struct {
 	Layer       string
 	Link        string
 	Description string
-	Applied     time.Time
-	Removed     time.Time
+	// Armed is when a fault armed by a request (on_request) was set up; its
+	// Applied is when that request came (zero Armed: applied at its step).
+	Armed   time.Time
+	Applied time.Time
+	Removed time.Time
 }
 
 // saved is a remembered value: an HTTP answer, a token or a code.
@@ -239,6 +242,29 @@ func (s *Session) addFault(name, layer, link, desc string, remove func(ctx conte
 	s.faultLog = append(s.faultLog, FaultRecord{Name: name, Layer: layer, Link: link, Description: desc, Applied: now})
 	s.logf("fault %s applied: %s", name, desc)
 	return name
+}
+
+// faultFired records that an armed fault took effect (or failed to).
+func (s *Session) faultFired(name, desc string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	for i := len(s.faultLog) - 1; i >= 0; i-- {
+		if r := &s.faultLog[i]; r.Name == name && r.Removed.IsZero() {
+			r.Armed, r.Applied = r.Applied, now
+			if err != nil {
+				r.Description += ": could not be applied: " + err.Error()
+			} else {
+				r.Description = desc + " (armed on a request)"
+			}
+			break
+		}
+	}
+	if err != nil {
+		s.logf("fault %s: armed fault could not be applied: %v", name, err)
+		return
+	}
+	s.logf("fault %s applied on its request: %s", name, desc)
 }
 
 // heal removes named faults ("all" = every active one), newest first.

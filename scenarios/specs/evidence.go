@@ -102,6 +102,9 @@ func collectEvidence(ctx context.Context, env *run.Env, sess *run.Session, sc *s
 	for _, f := range sess.Faults() {
 		fe := evidence.FaultEvent{Layer: f.Layer, Link: f.Link, Name: f.Name, Applied: f.Applied,
 			Params: map[string]any{"description": f.Description}}
+		if !f.Armed.IsZero() {
+			fe.Params["armed_at"] = f.Armed
+		}
 		if !f.Removed.IsZero() {
 			r := f.Removed
 			fe.Removed = &r
