@@ -207,6 +207,9 @@ func (s *httpFaultState) claim() bool {
 // the fault is malformed; Remove on the result heals it (requests already
 // being delayed still complete).
 func (l *Link) AddHTTPFault(f HTTPFault) (*Applied, error) {
+	if l.tcpOnly {
+		return nil, fmt.Errorf("netfault: link %q carries its traffic unread (TLS), so it has no HTTP layer for fault %s; HTTP faults need a plain-http link", l.name, f.Match)
+	}
 	if err := f.validate(); err != nil {
 		return nil, fmt.Errorf("netfault: link %q: HTTP fault %s: %w", l.name, f.Match, err)
 	}
@@ -243,7 +246,10 @@ type trigger struct {
 // request's goroutine before the request goes on, so whatever fire changes
 // (a fault on another link, say) is in force for everything the request
 // leads to. Disarm cancels it if it has not run yet; it returns whether fire ran.
-func (l *Link) OnRequest(m Match, fire func()) (disarm func() bool) {
+func (l *Link) OnRequest(m Match, fire func()) (disarm func() bool, err error) {
+	if l.tcpOnly {
+		return nil, fmt.Errorf("netfault: link %q carries its traffic unread (TLS), so it cannot see the request %s", l.name, m)
+	}
 	t := &trigger{match: m, fire: fire}
 	l.faultsMu.Lock()
 	l.triggers = append(l.triggers, t)
@@ -254,7 +260,7 @@ func (l *Link) OnRequest(m Match, fire func()) (disarm func() bool) {
 		l.triggers = slices.DeleteFunc(l.triggers, func(x *trigger) bool { return x == t })
 		l.faultsMu.Unlock()
 		return t.done.Load()
-	}
+	}, nil
 }
 
 // runTriggers fires the armed callbacks that match this request.
@@ -367,10 +373,11 @@ func (l *Link) stopFaultProxy() error {
 func (l *Link) serve(w http.ResponseWriter, r *http.Request, rp *httputil.ReverseProxy) {
 	start := time.Now()
 	grant := readGrantType(r)
-	l.log.count1(r.Method, r.URL.Path, grant)
-	l.runTriggers(r.Method, r.URL.Path, grant)
-	faults := l.claimFaults(r.Method, r.URL.Path, grant)
-	rec := RequestRecord{Time: start, Method: r.Method, Path: r.URL.Path, Query: redactQuery(r.URL.Query()), GrantType: grant}
+	path := l.pathName(r.URL.Path)
+	l.log.count1(r.Method, path, grant)
+	l.runTriggers(r.Method, path, grant)
+	faults := l.claimFaults(r.Method, path, grant)
+	rec := RequestRecord{Time: start, Method: r.Method, Path: path, Query: redactQuery(r.URL.Query()), GrantType: grant}
 	for _, f := range faults {
 		rec.Faults = append(rec.Faults, f.name)
 	}

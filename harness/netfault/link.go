@@ -37,6 +37,8 @@ type Link struct {
 	faultSrv  *http.Server
 	transport *http.Transport
 	upstream  atomic.Pointer[string]
+	aliases   atomic.Pointer[map[string]string]
+	tcpOnly   bool // toxiproxy straight to the upstream: no HTTP layer
 	faultsMu  sync.Mutex
 	faults    []*httpFaultState
 	triggers  []*trigger
@@ -57,10 +59,47 @@ func (l *Link) Addr() string { return l.addr }
 func (l *Link) FaultProxyAddr() string { return l.faultAddr }
 
 // SetUpstream sets the host:port the link forwards to. It takes effect for the
-// next request; it may be called before the upstream server listens.
-func (l *Link) SetUpstream(hostport string) {
+// next request; it may be called before the upstream server listens. On a
+// TCP-only link (AddTCPLink) it takes effect for new connections.
+func (l *Link) SetUpstream(hostport string) error {
 	l.upstream.Store(&hostport)
+	if l.tcpOnly {
+		l.proxyMu.Lock()
+		defer l.proxyMu.Unlock()
+		l.proxy.Upstream = hostport
+		if err := l.proxy.Save(); err != nil {
+			return fmt.Errorf("netfault: link %q: set toxiproxy upstream %s: %w", l.name, hostport, err)
+		}
+		return nil
+	}
 	l.transport.CloseIdleConnections()
+	return nil
+}
+
+// HasHTTPLayer reports whether the link has an HTTP fault proxy: counters,
+// the request log and HTTP faults. A TCP-only link (for TLS) has none.
+func (l *Link) HasHTTPLayer() bool { return !l.tcpOnly }
+
+// SetPathAliases makes the HTTP layer see some request paths under other
+// names, for counters, the request log and fault matching: a deployment's AS
+// serving "/realms/x/protocol/openid-connect/token" can then be counted and
+// faulted as "/token", as the catalogue writes it. nil removes the aliases.
+func (l *Link) SetPathAliases(aliases map[string]string) {
+	m := make(map[string]string, len(aliases))
+	for k, v := range aliases {
+		m[k] = v
+	}
+	l.aliases.Store(&m)
+}
+
+// pathName is the name the HTTP layer uses for a request path.
+func (l *Link) pathName(path string) string {
+	if m := l.aliases.Load(); m != nil {
+		if alias, ok := (*m)[path]; ok {
+			return alias
+		}
+	}
+	return path
 }
 
 // Upstream returns the host:port set by SetUpstream ("" if unset).

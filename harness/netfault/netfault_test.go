@@ -731,10 +731,13 @@ func TestOnRequestArmsAFaultOnAnotherLinkBeforeTheRequestGoesOn(t *testing.T) {
 	ctx := context.Background()
 	var hole *Applied
 	fired := 0
-	disarm := spa.OnRequest(Match{Path: "/callback"}, func() {
+	disarm, err := spa.OnRequest(Match{Path: "/callback"}, func() {
 		fired++
 		hole = mustApply(t)(as.AddToxic(ctx, BlackHole(Upstream, 0)))
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// Before the trigger: the AS answers, other SPA paths do not fire it.
 	if _, _, err := get(fresh(2*time.Second), as.Addr(), "/authorize"); err != nil {
@@ -765,11 +768,61 @@ func TestOnRequestArmsAFaultOnAnotherLinkBeforeTheRequestGoesOn(t *testing.T) {
 	}
 
 	// Disarmed before any request: it never fires.
-	disarm = spa.OnRequest(Match{Path: "/callback"}, func() { t.Error("a disarmed trigger fired") })
+	disarm, err = spa.OnRequest(Match{Path: "/callback"}, func() { t.Error("a disarmed trigger fired") })
+	if err != nil {
+		t.Fatal(err)
+	}
 	if disarm() {
 		t.Fatal("disarm says an unfired trigger fired")
 	}
 	if _, _, err := get(fresh(2*time.Second), spa.Addr(), "/callback"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestPathAliasesCountAndMatchUnderTheCatalogueName(t *testing.T) {
+	n := newNetwork(t)
+	l, _ := newLink(t, n, "as")
+	l.SetPathAliases(map[string]string{"/realms/x/protocol/openid-connect/token": "/token"})
+	fault := mustApply(t)(l.AddHTTPFault(HTTPFault{Match: Match{Path: "/token"}, Respond: &Response{Status: 503}}))
+	defer fault.Remove(context.Background())
+	resp, _, err := get(fresh(2*time.Second), l.Addr(), "/realms/x/protocol/openid-connect/token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 503 {
+		t.Fatalf("status %d, want the fault's 503 for the aliased path", resp.StatusCode)
+	}
+	if got := l.Count("/token"); got != 1 {
+		t.Fatalf("/token counted %d, want 1 (counters %v)", got, l.Counters())
+	}
+	if recs := l.Requests(); len(recs) != 1 || recs[0].Path != "/token" {
+		t.Fatalf("request log %+v, want one /token record", recs)
+	}
+}
+
+func TestTCPLinkForwardsBytesAndRefusesHTTPFaults(t *testing.T) {
+	n := newNetwork(t)
+	u := newUpstream(t)
+	l, err := n.AddTCPLink(context.Background(), "spa", u.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.HasHTTPLayer() {
+		t.Fatal("a TCP link claims an HTTP layer")
+	}
+	if _, body, err := get(fresh(2*time.Second), l.Addr(), "/x"); err != nil || !strings.Contains(body, `"/x"`) {
+		t.Fatalf("through the TCP link: %q, %v", body, err)
+	}
+	if _, err := l.AddHTTPFault(HTTPFault{Respond: &Response{Status: 500}}); err == nil || !strings.Contains(err.Error(), "no HTTP layer") {
+		t.Fatalf("AddHTTPFault on a TCP link: %v, want a refusal", err)
+	}
+	if _, err := l.OnRequest(Match{}, func() {}); err == nil {
+		t.Fatal("OnRequest on a TCP link did not fail")
+	}
+	down := mustApply(t)(l.Disable(context.Background()))
+	if _, _, err := get(fresh(time.Second), l.Addr(), "/x"); !isRefused(err) {
+		t.Fatalf("TCP link down: %v, want connection refused", err)
+	}
+	healed(t, down, l.Addr(), "/x")
 }

@@ -122,6 +122,10 @@ func (n *Network) ToxiproxyURL() string { return n.apiURL }
 // a toxiproxy proxy on ListenHost:0 in front of it. The link's upstream is set
 // later with SetUpstream; until then requests through it get 502.
 func (n *Network) AddLink(ctx context.Context, name string) (*Link, error) {
+	return n.addLink(ctx, name, func() (*Link, error) { return n.newLink(name) })
+}
+
+func (n *Network) addLink(ctx context.Context, name string, build func() (*Link, error)) (*Link, error) {
 	if !validLinkName.MatchString(name) {
 		return nil, fmt.Errorf("netfault: link name %q must be letters, digits, '.', '_' or '-' (e.g. \"as\", \"jwks\")", name)
 	}
@@ -140,7 +144,7 @@ func (n *Network) AddLink(ctx context.Context, name string) (*Link, error) {
 	n.links[name] = nil // reserve the name while we build it
 	n.mu.Unlock()
 
-	l, err := n.newLink(name)
+	l, err := build()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err != nil || n.closed {
@@ -153,6 +157,32 @@ func (n *Network) AddLink(ctx context.Context, name string) (*Link, error) {
 	}
 	n.links[name] = l
 	n.order = append(n.order, name)
+	return l, nil
+}
+
+// AddTCPLink creates the named link as a toxiproxy proxy straight to
+// upstream, with no HTTP fault proxy: for traffic the harness cannot read
+// (TLS to a real deployment). Network faults work; HTTP faults, request
+// triggers and counters do not (HasHTTPLayer is false).
+func (n *Network) AddTCPLink(ctx context.Context, name, upstream string) (*Link, error) {
+	return n.addLink(ctx, name, func() (*Link, error) { return n.newTCPLink(name, upstream) })
+}
+
+func (n *Network) newTCPLink(name, upstream string) (*Link, error) {
+	l := &Link{name: name, net: n, log: newRequestLog(1), tcpOnly: true}
+	l.upstream.Store(&upstream)
+	listen := net.JoinHostPort(n.opts.ListenHost, "0")
+	p, err := n.client.CreateProxy(n.prefix+name, listen, upstream)
+	if err != nil {
+		return nil, fmt.Errorf("netfault: link %q: create toxiproxy proxy listening on %s for %s: %w", name, listen, upstream, err)
+	}
+	l.proxy = p
+	addr, err := n.dialable(p.Listen)
+	if err != nil {
+		_ = p.Delete()
+		return nil, fmt.Errorf("netfault: link %q: %w", name, err)
+	}
+	l.addr = addr
 	return l, nil
 }
 

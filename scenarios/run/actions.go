@@ -802,7 +802,22 @@ func (s *Session) armFault(f *scenarios.Fault) error {
 		remove   func(context.Context) error
 		applyErr error
 	)
-	name := s.addFault(f.Name, f.Layer, f.Link, fmt.Sprintf("%s: %s fault armed on %s", f.Link, f.Kind, f.OnRequest), func(ctx context.Context) error {
+	// The parser names every fault (f1, f2, ...), so the name is known here.
+	disarm, err := l.OnRequest(m, func() {
+		// The request waits for this; the control bound keeps it short.
+		cctx, cancel := context.WithTimeout(context.Background(), s.env.Timeouts.Control)
+		defer cancel()
+		desc, rm, err := s.applyFault(cctx, f)
+		mu.Lock()
+		remove, applyErr = rm, err
+		mu.Unlock()
+		s.faultFired(f.Name, desc, err)
+	})
+	if err != nil {
+		return fmt.Errorf("fault armed on %s: %w", f.OnRequest, err)
+	}
+	s.addFault(f.Name, f.Layer, f.Link, fmt.Sprintf("%s: %s fault armed on %s", f.Link, f.Kind, f.OnRequest), func(ctx context.Context) error {
+		disarm() // waits for a firing in progress, so remove is set
 		mu.Lock()
 		defer mu.Unlock()
 		if applyErr != nil {
@@ -813,24 +828,6 @@ func (s *Session) armFault(f *scenarios.Fault) error {
 		}
 		return nil
 	})
-	disarm := l.OnRequest(m, func() {
-		// The request waits for this; the control bound keeps it short.
-		cctx, cancel := context.WithTimeout(context.Background(), s.env.Timeouts.Control)
-		defer cancel()
-		desc, rm, err := s.applyFault(cctx, f)
-		mu.Lock()
-		remove, applyErr = rm, err
-		mu.Unlock()
-		s.faultFired(name, desc, err)
-	})
-	s.mu.Lock()
-	af := s.faults[name]
-	inner := af.remove
-	af.remove = func(ctx context.Context) error {
-		disarm() // waits for a firing in progress, so remove is set
-		return inner(ctx)
-	}
-	s.mu.Unlock()
 	return nil
 }
 
