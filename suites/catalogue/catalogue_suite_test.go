@@ -1,7 +1,3 @@
-// The catalogue suite rehearses every behaviour of CATALOGUE.md against the
-// target (the embedded reference stack unless REHEARSAL_TARGET says
-// otherwise). Invariant: the healthy stack passes every ready scenario, and
-// a stack with a named defect fails the scenarios that catch it.
 package catalogue_test
 
 import (

@@ -1,7 +1,3 @@
-// The incidents suite runs incident files written by engineers reproducing a
-// production incident: REHEARSAL_SCENARIOS (or --rehearsal.scenarios) names
-// files or directories of scenarios in the catalogue's format. With none
-// named it has nothing to run.
 package incidents_test
 
 import (
