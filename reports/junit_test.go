@@ -26,7 +26,7 @@ func writeJUnitFile(t *testing.T, f fixture) (string, []byte) {
 func TestJUnitValidatesAgainstSchema(t *testing.T) {
 	xmllint, err := exec.LookPath("xmllint")
 	if err != nil {
-		t.Skip("xmllint not found: install libxml2-utils to check the JUnit XML against reports/testdata/junit.xsd")
+		missing(t, "xmllint not found: install libxml2-utils (make setup does) to check the JUnit XML against reports/testdata/junit.xsd")
 	}
 	path, _ := writeJUnitFile(t, newFixture(t))
 	out, err := exec.Command(xmllint, "--noout", "--schema", filepath.Join("testdata", "junit.xsd"), path).CombinedOutput()
