@@ -108,6 +108,10 @@ type HTTPFault struct {
 	// AddRequestHeaders sets headers on the request before it is forwarded,
 	// e.g. a failure switch the upstream honours.
 	AddRequestHeaders map[string]string
+	// StripRequestHeaders removes these request headers (names,
+	// case-insensitive) before the request is forwarded, e.g. "Cookie" for a
+	// browser that does not send the AS its session cookie.
+	StripRequestHeaders []string
 }
 
 func (f HTTPFault) validate() error {
@@ -123,8 +127,13 @@ func (f HTTPFault) validate() error {
 	if f.MinStatus > 0 && !f.changesResponse() {
 		return errors.New("MinStatus only limits response changes (headers, body); set one")
 	}
-	if f.Respond == nil && !f.DropResponse && f.Delay == 0 && !f.changesResponse() && len(f.AddRequestHeaders) == 0 {
+	if f.Respond == nil && !f.DropResponse && f.Delay == 0 && !f.changesResponse() && len(f.AddRequestHeaders) == 0 && len(f.StripRequestHeaders) == 0 {
 		return errors.New("the fault does nothing: set Delay, Respond, DropResponse, header changes, a body change or request headers")
+	}
+	for _, h := range f.StripRequestHeaders {
+		if strings.TrimSpace(h) == "" {
+			return errors.New("StripRequestHeaders holds an empty header name")
+		}
 	}
 	return nil
 }
@@ -161,6 +170,9 @@ func (f HTTPFault) String() string {
 	}
 	for k, v := range f.AddRequestHeaders {
 		acts = append(acts, fmt.Sprintf("add request header %s: %s", k, v))
+	}
+	if len(f.StripRequestHeaders) > 0 {
+		acts = append(acts, "strip request headers "+strings.Join(f.StripRequestHeaders, ", "))
 	}
 	s := f.Match.String() + ": " + strings.Join(acts, ", ")
 	if f.Times > 0 {
@@ -430,6 +442,9 @@ func (l *Link) serve(w http.ResponseWriter, r *http.Request, rp *httputil.Revers
 	for _, f := range faults {
 		for k, v := range f.fault.AddRequestHeaders {
 			r.Header.Set(k, v)
+		}
+		for _, k := range f.fault.StripRequestHeaders {
+			r.Header.Del(k)
 		}
 	}
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))

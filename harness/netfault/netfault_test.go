@@ -41,6 +41,9 @@ func newUpstream(t *testing.T) *upstream {
 		if r.Header.Get("X-Fail") != "" {
 			w.WriteHeader(http.StatusInternalServerError)
 		}
+		if c := r.Header.Get("Cookie"); c != "" {
+			w.Header().Set("X-Saw-Cookie", "yes") // names the header, never echoes it
+		}
 		fmt.Fprintf(w, `{"path":%q,"keys":[{"kid":"a","kty":"RSA"}]}`, r.URL.Path)
 	}))
 	t.Cleanup(u.Close)
@@ -484,6 +487,39 @@ func TestRequestHeadersAndResponseChangesOnErrorsOnly(t *testing.T) {
 	}
 	if _, err := l.AddHTTPFault(HTTPFault{MinStatus: 400, Delay: time.Second}); err == nil {
 		t.Error("MinStatus without a response change was accepted")
+	}
+}
+
+func TestStripRequestHeadersKeepsThemFromTheUpstream(t *testing.T) {
+	n := newNetwork(t)
+	l, _ := newLink(t, n, "as")
+	c := fresh(3 * time.Second)
+	withCookie := func(path string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, "http://"+l.Addr()+path, nil)
+		req.Header.Set("Cookie", "session=opaque")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if withCookie("/authorize").Header.Get("X-Saw-Cookie") == "" {
+		t.Fatal("the upstream saw no cookie before any fault: the test cannot tell stripping from nothing")
+	}
+	ap := mustApply(t)(l.AddHTTPFault(HTTPFault{Match: Match{Path: "/authorize"}, StripRequestHeaders: []string{"cookie"}}))
+	if !strings.Contains(ap.Description, "strip request headers cookie") {
+		t.Errorf("description %q does not say what the fault does", ap.Description)
+	}
+	if withCookie("/authorize").Header.Get("X-Saw-Cookie") != "" {
+		t.Error("the cookie reached the upstream through a strip_request_headers fault")
+	}
+	if withCookie("/token").Header.Get("X-Saw-Cookie") == "" {
+		t.Error("a request the fault does not match lost its cookie")
+	}
+	if _, err := l.AddHTTPFault(HTTPFault{StripRequestHeaders: []string{" "}}); err == nil {
+		t.Error("an empty header name was accepted")
 	}
 }
 

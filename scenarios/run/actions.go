@@ -903,6 +903,8 @@ func (s *Session) applyFault(cctx context.Context, f *scenarios.Fault) (string, 
 			hf.SetHeaders = f.Headers
 		case "add_request_headers":
 			hf.AddRequestHeaders = f.Headers
+		case "strip_request_headers":
+			hf.StripRequestHeaders = f.HeaderNames
 		case "corrupt_body":
 			if f.Truncate > 0 {
 				hf.TruncateBody = f.Truncate
