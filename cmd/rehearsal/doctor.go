@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"rehearsal/fixtures/spa"
 	"rehearsal/harness/browser"
 	"rehearsal/harness/config"
 	"rehearsal/harness/embedded"
@@ -37,7 +36,7 @@ func doctorCmd() *cobra.Command {
 			}
 			cfg, err := config.FromEnv().Validate()
 			check("settings", err)
-			check("spa bundle", spa.BundlePresent())
+			check("spa bundle", embedded.BundlePresent())
 			_, err = exec.LookPath("xmllint")
 			if err != nil {
 				err = fmt.Errorf("xmllint not found (only the JUnit schema test needs it): apt-get install -y libxml2-utils")

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"rehearsal/fixtures/spa"
 	"rehearsal/harness/embedded"
 )
 
@@ -41,7 +40,7 @@ sign in as alice / alice-password. Ctrl-C stops everything.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if err := spa.BundlePresent(); err != nil {
+			if err := embedded.BundlePresent(); err != nil {
 				return err
 			}
 			var logger *slog.Logger

@@ -53,6 +53,11 @@ type Options struct {
 	SPAAPITimeout, SPALoginTimeout, SPARenewTimeout time.Duration
 }
 
+// BundlePresent reports whether the SPA bundle was embedded when this binary
+// was built, with what to do when it was not (commands check it before they
+// start anything).
+func BundlePresent() error { return spa.BundlePresent() }
+
 // KnownDefects lists every defect the reference stack offers.
 func KnownDefects() []string {
 	all := slices.Concat(authserver.KnownDefects, api.KnownDefects, spa.Known)
