@@ -63,6 +63,9 @@ func TestPackagesImportOnlyDownTheLayers(t *testing.T) {
 		}
 		checked++
 		for _, imp := range fields[1:] {
+			if under(pkg, "harness") && strings.HasPrefix(imp, "github.com/onsi/") {
+				t.Errorf("%s imports %s; harness is plain Go, without Ginkgo or Gomega (harness/doc.go)", pkg, imp)
+			}
 			if !strings.HasPrefix(imp, module) {
 				continue
 			}
