@@ -110,7 +110,10 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 		what = "attaching to the remote browser at " + o.RemoteURL
 	}
 	if err := firstRun(ctx, b.rootCtx, o.LaunchTimeout, what); err != nil {
-		b.shutdown()
+		// No graceful close: chromedp may still be allocating, and its
+		// Cancel would take the allocation's turn, leaving the root
+		// context's cancel waiting for a browser that never comes.
+		_ = b.shutdown(false)
 		return nil, err
 	}
 	if c := chromedp.FromContext(b.rootCtx); c != nil && c.Browser != nil {
@@ -234,7 +237,7 @@ func (b *Browser) Close() error {
 				errs = append(errs, err)
 			}
 		}
-		if err := b.shutdown(); err != nil {
+		if err := b.shutdown(true); err != nil {
 			errs = append(errs, err)
 		}
 		b.closeErr = errors.Join(errs...)
@@ -242,10 +245,11 @@ func (b *Browser) Close() error {
 	return b.closeErr
 }
 
-// shutdown stops the browser and removes what it left.
-func (b *Browser) shutdown() error {
+// shutdown stops the browser and removes what it left. graceful asks a
+// started browser to close itself first (Browser.close).
+func (b *Browser) shutdown(graceful bool) error {
 	var errs []error
-	if b.userDataDir != "" {
+	if graceful && b.userDataDir != "" {
 		// Graceful close (Browser.close), bounded; a remote browser is left
 		// running, only our tabs close with rootCancel.
 		tctx, cancel := context.WithTimeout(b.rootCtx, closeTimeout)
@@ -254,8 +258,20 @@ func (b *Browser) shutdown() error {
 		}
 		cancel()
 	}
-	b.rootCancel()
-	b.allocCancel() // waits for the process and chromedp's own cleanup
+	// chromedp's cancel functions wait for the process and their own
+	// cleanup; bounded, so a stuck wait cannot hang a run (the processes are
+	// killed below either way).
+	stopped := make(chan struct{})
+	go func() {
+		b.rootCancel()
+		b.allocCancel()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(closeTimeout):
+		errs = append(errs, fmt.Errorf("chromedp did not finish stopping the browser within %v; its processes were killed", closeTimeout))
+	}
 	if b.userDataDir != "" {
 		killProcessGroup(b.pid)
 		killUsing(b.userDataDir)

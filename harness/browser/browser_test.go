@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -497,6 +499,55 @@ func TestCloseLeavesNoChromium(t *testing.T) {
 	}
 	if _, err := b.NewSession(ctx); err == nil {
 		t.Fatal("NewSession on a closed browser succeeded")
+	}
+}
+
+// A start abandoned half-way (the caller's context ends while Chromium is
+// still coming up) must return at once with the reason and leave no process
+// and no profile behind, never hang in chromedp's shutdown.
+func TestAbandonedLaunchReturnsAndLeavesNothing(t *testing.T) {
+	for _, wait := range []time.Duration{0, 30 * time.Millisecond, 150 * time.Millisecond} {
+		before, _ := filepath.Glob(filepath.Join(os.TempDir(), "rehearsal-chromium-*"))
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() {
+			b, err := browser.Launch(ctx, browser.Options{})
+			if err == nil {
+				err = b.Close()
+				if err == nil {
+					err = errors.New("started") // fast machine: fine, but nothing to check
+				}
+			}
+			done <- err
+		}()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("Launch with a %v start bound still running after 30 s", wait)
+		}
+		cancel()
+		if err != nil && err.Error() == "started" {
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "gave up") {
+			t.Errorf("bound %v: want an error saying the start was given up, got %v", wait, err)
+		}
+		if took := time.Since(start); took > 15*time.Second {
+			t.Errorf("bound %v: Launch took %v to give up", wait, took)
+		}
+		after, _ := filepath.Glob(filepath.Join(os.TempDir(), "rehearsal-chromium-*"))
+		for _, dir := range after {
+			if !slices.Contains(before, dir) {
+				if pids := browser.ProcessesUsing(dir); len(pids) > 0 {
+					t.Errorf("bound %v: Chromium processes %v left for %s", wait, pids, dir)
+				}
+				if _, err := os.Stat(dir); err == nil {
+					t.Errorf("bound %v: profile %s left behind", wait, dir)
+				}
+			}
+		}
 	}
 }
 

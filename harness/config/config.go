@@ -132,8 +132,9 @@ func (r *Raw) Validate() (*Config, error) {
 		c.ScenarioDirs = append(c.ScenarioDirs, abs)
 	}
 	scale, err := strconv.ParseFloat(r.TimeoutScale, 64)
-	if err != nil || scale <= 0 || scale > 100 {
-		errs = append(errs, fmt.Errorf("timeout-scale %q: want a number between 0 and 100, like 1 or 2.5; set %s", r.TimeoutScale, envNames["timeout-scale"]))
+	// Written so NaN fails too: every comparison with NaN is false.
+	if err != nil || !(scale >= 0.1 && scale <= 100) {
+		errs = append(errs, fmt.Errorf("timeout-scale %q: want a number from 0.1 to 100, like 1 or 2.5; set %s", r.TimeoutScale, envNames["timeout-scale"]))
 		scale = 1
 	}
 	c.Timeouts = DefaultTimeouts().Scaled(scale)

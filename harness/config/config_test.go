@@ -36,3 +36,18 @@ func TestValidateScalesTimeoutsAndSplitsDefects(t *testing.T) {
 		t.Errorf("defects = %q", c.Defects)
 	}
 }
+
+func TestTimeoutScaleMustBeAUsableNumber(t *testing.T) {
+	for _, v := range []string{"NaN", "nan", "Inf", "-1", "0", "0.01", "101", "1e309", ""} {
+		r := &Raw{Target: "embedded", Chromium: "/bin/sh", OutDir: "out", TimeoutScale: v}
+		if _, err := r.Validate(); err == nil || !strings.Contains(err.Error(), "timeout-scale") {
+			t.Errorf("timeout-scale %q accepted (err %v)", v, err)
+		}
+	}
+	for _, v := range []string{"0.1", "1", "2.5", "100"} {
+		r := &Raw{Target: "embedded", Chromium: "/bin/sh", OutDir: "out", TimeoutScale: v}
+		if _, err := r.Validate(); err != nil {
+			t.Errorf("timeout-scale %q refused: %v", v, err)
+		}
+	}
+}
