@@ -11,8 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onsi/ginkgo/v2/types"
 	"github.com/spf13/cobra"
 
+	"rehearsal/reports"
 	"rehearsal/scenarios"
 	"rehearsal/scenarios/specs"
 )
@@ -65,10 +67,10 @@ files, 2 when the run could not start (not in a checkout, no Go toolchain).`,
 	f := cmd.Flags()
 	f.Int64Var(&o.seed, "seed", 0, "Ginkgo random seed, to replay a run's order (default: a new seed)")
 	f.IntVar(&o.repeat, "repeat", 0, "run the suite N more times after the first, stopping at the first failure")
-	f.StringArrayVar(&o.defects, "defect", nil, "switch on a defect in the embedded stack (repeatable; see CATALOGUE.md)")
+	f.StringArrayVar(&o.defects, "defect", nil, "switch on a defect in the embedded stack (repeatable; added to REHEARSAL_DEFECTS; names in docs/defects.md)")
 	f.StringVar(&o.out, "out", "", "output folder for reports and evidence (default <checkout>/out/run)")
 	f.StringVar(&o.focus, "focus", "", "run only specs matching this regular expression, scenario key or id")
-	f.StringVar(&o.labelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'flow:refresh && !tier:slow'")
+	f.StringVar(&o.labelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'flow:refresh && !tier:extended'")
 	f.IntVar(&o.procs, "procs", 1, "parallel Ginkgo processes (each owns a stack and a browser)")
 	f.DurationVar(&o.timeout, "timeout", 30*time.Minute, "hard bound for the whole run")
 	return cmd
@@ -87,6 +89,10 @@ func runIncidents(cmd *cobra.Command, args []string, o runOptions) error {
 	if err != nil {
 		return err
 	}
+	// REHEARSAL_DEFECTS from the environment counts too, as for the suites:
+	// a repro line written as REHEARSAL_DEFECTS=... rehearsal run ... must
+	// run with that defect, not replace it with the empty --defect list.
+	o.defects = append(splitList(os.Getenv("REHEARSAL_DEFECTS")), o.defects...)
 	if err := checkDefects(o.defects); err != nil {
 		return err
 	}
@@ -172,6 +178,12 @@ func runIncidents(cmd *cobra.Command, args []string, o runOptions) error {
 		fmt.Fprintf(stderr, "reports: %s %s; evidence: %s\n",
 			filepath.Join(out, fileJUnit), filepath.Join(out, fileHTML), filepath.Join(out, "evidence"))
 	}
+	if code == 0 && (o.focus != "" || o.labelFilter != "") {
+		if n, err := ranSpecs(reportFile); err == nil && n == 0 {
+			fmt.Fprintf(stderr, "rehearsal run: no spec matched --focus %q --label-filter %q, so nothing was rehearsed; rehearsal list FILE... shows the ids and variants (a key is ID/variant)\n", o.focus, o.labelFilter)
+			code = 1
+		}
+	}
 	switch {
 	case code == 0 && runErr != nil:
 		return exitError{1}
@@ -181,6 +193,35 @@ func runIncidents(cmd *cobra.Command, args []string, o runOptions) error {
 		return exitError{code}
 	}
 	return nil
+}
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ranSpecs counts the specs of a Ginkgo JSON report that ran (neither
+// skipped nor pending).
+func ranSpecs(reportFile string) (int, error) {
+	reps, err := reports.Load(reportFile)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range reps {
+		for _, sp := range r.SpecReports {
+			if sp.LeafNodeType == types.NodeTypeIt && sp.State != types.SpecStateSkipped && sp.State != types.SpecStatePending {
+				n++
+			}
+		}
+	}
+	return n, nil
 }
 
 // focusFor turns a scenario key (TOK-04/as-down) or id (INC-01) into the

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,7 +34,7 @@ func upCmd() *cobra.Command {
 		Short: "Start the reference stack (AS, API, SPA) on loopback and keep it running until Ctrl-C",
 		Long: `Start the reference stack on 127.0.0.1 with free ports, every link going through
 toxiproxy and the HTTP fault proxy, exactly as the suites run it. The first line printed is
-JSON: {"spa","issuer","api","control":{"as","api"},...}. Open the SPA URL in a browser and
+JSON: {"spa","issuer","api","control":{"as","api","spa"},...}. Open the SPA URL in a browser and
 sign in as alice / alice-password. Ctrl-C stops everything.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -47,13 +46,10 @@ sign in as alice / alice-password. Ctrl-C stops everything.`,
 			if verbose {
 				logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 			}
-			var defects []string
+			// As for the suites, REHEARSAL_DEFECTS names defects too.
+			defects := splitList(os.Getenv("REHEARSAL_DEFECTS"))
 			for _, d := range defectList {
-				for _, p := range strings.Split(d, ",") {
-					if p = strings.TrimSpace(p); p != "" {
-						defects = append(defects, p)
-					}
-				}
+				defects = append(defects, splitList(d)...)
 			}
 			st, err := embedded.Start(ctx, embedded.Options{Loopback: true, Defects: defects, Logger: logger})
 			if err != nil {
@@ -101,7 +97,7 @@ Press Ctrl-C to stop.
 			return nil
 		},
 	}
-	cmd.Flags().StringArrayVar(&defectList, "defect", nil, "switch on a named defect (repeatable; see `rehearsal selfcheck --list`)")
+	cmd.Flags().StringArrayVar(&defectList, "defect", nil, "switch on a named defect (repeatable, or comma-separated; added to REHEARSAL_DEFECTS; names in docs/defects.md)")
 	cmd.Flags().BoolVar(&jsonOnly, "json", false, "print only the JSON line")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log every server's lines to stderr")
 	return cmd
