@@ -90,8 +90,8 @@ type Bundle struct {
 	written map[string]int // name -> index in man.Files
 }
 
-// New creates dir/<id>/attempt-<attempt>/ (id made safe for a file name) and
-// returns its bundle. The redactor is required: it is what keeps secrets out.
+// New creates dir/<id>/attempt-<attempt>/ (id made safe for a file name),
+// emptied of anything an earlier run wrote there, and returns its bundle. The redactor is required: it is what keeps secrets out.
 func New(dir, id string, attempt int, r *redact.Redactor) (*Bundle, error) {
 	if r == nil {
 		return nil, errors.New("evidence: a redactor is required (redact.New()), evidence is never written unredacted")
@@ -105,6 +105,11 @@ func New(dir, id string, attempt int, r *redact.Redactor) (*Bundle, error) {
 		r:       r,
 		man:     Manifest{ID: safeID, Attempt: attempt, Created: time.Now().UTC(), Files: []ManifestFile{}},
 		written: map[string]int{},
+	}
+	// A bundle holds one run's attempt: files an earlier run of the same
+	// spec left there would be mistaken for this one's.
+	if err := os.RemoveAll(b.dir); err != nil {
+		return nil, fmt.Errorf("evidence: clear the earlier run's bundle folder: %w", err)
 	}
 	if err := os.MkdirAll(b.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("evidence: create bundle folder: %w", err)

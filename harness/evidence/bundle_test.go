@@ -160,3 +160,30 @@ func TestNewRejectsMissingRedactorAndBadAttempt(t *testing.T) {
 		t.Error("attempt 0 must be refused")
 	}
 }
+
+func TestNewBundleHoldsOnlyThisRunsFiles(t *testing.T) {
+	dir := t.TempDir()
+	first, err := New(dir, "LGN-01", 1, redact.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.WriteText("screenshot-03-failure-main.txt", "earlier run"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := New(dir, "LGN-01", 1, redact.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Dir() != first.Dir() {
+		t.Fatalf("the same spec and attempt got another folder: %s vs %s", again.Dir(), first.Dir())
+	}
+	entries, err := os.ReadDir(again.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "manifest.json" {
+			t.Errorf("%s from the earlier run is still in the new bundle", e.Name())
+		}
+	}
+}
