@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"rehearsal/harness/evidence"
+	"rehearsal/harness/netfault"
 	"rehearsal/scenarios"
 	"rehearsal/scenarios/run"
 )
@@ -131,8 +132,15 @@ func collectEvidence(ctx context.Context, env *run.Env, sess *run.Session, sc *s
 	}
 	if link := env.Target.Network(); link != nil {
 		reqs := map[string]any{}
+		// The links outlive specs: keep this spec's requests only.
 		for _, l := range link.Links() {
-			reqs[l.Name()] = l.Requests()
+			mine := []netfault.RequestRecord{}
+			for _, r := range l.Requests() {
+				if !r.Time.Before(sess.Started()) {
+					mine = append(mine, r)
+				}
+			}
+			reqs[l.Name()] = mine
 		}
 		keep(b.WriteJSON("link-requests.json", reqs))
 	}
