@@ -34,7 +34,11 @@ func doctorCmd() *cobra.Command {
 				}
 				fmt.Fprintf(out, "ok    %s\n", name)
 			}
-			cfg, err := config.FromEnv().Validate()
+			raw := config.FromEnv()
+			if raw.Target == "embedded" {
+				raw.KnownDefects = embedded.KnownDefects()
+			}
+			cfg, err := raw.Validate()
 			check("settings", err)
 			check("spa bundle", embedded.BundlePresent())
 			_, err = exec.LookPath("xmllint")

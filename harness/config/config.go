@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,9 @@ type Config struct {
 // Raw holds the unvalidated values, as given by flags or the environment.
 type Raw struct {
 	Target, Chromium, BrowserURL, ToxiproxyURL, Defects, OutDir, Scenarios, TimeoutScale string
+	// KnownDefects, when set, are the defect names the target offers; Validate
+	// then reports unknown names with the other problems.
+	KnownDefects []string
 }
 
 // env names, one per setting.
@@ -91,6 +95,12 @@ func FromEnv() *Raw {
 func (r *Raw) Validate() (*Config, error) {
 	var errs []error
 	c := &Config{Target: r.Target, Chromium: r.Chromium, BrowserURL: r.BrowserURL, ToxiproxyURL: r.ToxiproxyURL}
+	if c.Target != "embedded" && c.Target != "" {
+		c.Target = userPath(c.Target)
+	}
+	if c.Chromium != "" {
+		c.Chromium = userPath(c.Chromium)
+	}
 
 	if c.Target != "embedded" {
 		if _, err := os.Stat(c.Target); err != nil {
@@ -103,31 +113,40 @@ func (r *Raw) Validate() (*Config, error) {
 		}
 	} else if !strings.HasPrefix(c.BrowserURL, "ws://") && !strings.HasPrefix(c.BrowserURL, "wss://") {
 		errs = append(errs, fmt.Errorf("browser-url %q: want a DevTools WebSocket URL (ws://host:port/devtools/browser/ID)", c.BrowserURL))
+	} else if c.Target == "embedded" {
+		errs = append(errs, fmt.Errorf("browser-url %q: the embedded stack is reached by host names that the browser maps to ports chosen at start (--host-resolver-rules), which cannot be given to a browser started elsewhere; unset %s to let each process launch its own Chromium", c.BrowserURL, envNames["browser-url"]))
 	}
 	if c.ToxiproxyURL != "" && !strings.HasPrefix(c.ToxiproxyURL, "http://") && !strings.HasPrefix(c.ToxiproxyURL, "https://") {
 		errs = append(errs, fmt.Errorf("toxiproxy-url %q: want the toxiproxy server's HTTP API URL, like http://127.0.0.1:8474", c.ToxiproxyURL))
 	}
+	var unknown []string
 	for _, d := range strings.Split(r.Defects, ",") {
 		if d = strings.TrimSpace(d); d != "" {
 			c.Defects = append(c.Defects, d)
+			if r.KnownDefects != nil && !slices.Contains(r.KnownDefects, d) {
+				unknown = append(unknown, d)
+			}
 		}
 	}
-	out, err := filepath.Abs(r.OutDir)
-	if err != nil || r.OutDir == "" {
-		errs = append(errs, fmt.Errorf("out %q: not a usable directory path; set %s", r.OutDir, envNames["out"]))
+	if len(unknown) > 0 {
+		errs = append(errs, fmt.Errorf("defects: unknown %s; the reference stack offers: %s (docs/defects.md); fix %s",
+			strings.Join(unknown, ", "), strings.Join(r.KnownDefects, ", "), envNames["defects"]))
 	}
-	c.OutDir = out
+	if r.OutDir == "" {
+		errs = append(errs, fmt.Errorf("out: empty; give a directory path in %s", envNames["out"]))
+	}
+	c.OutDir = userPath(r.OutDir)
+	if err := writableDir(c.OutDir); err != nil {
+		errs = append(errs, fmt.Errorf("out %q: %v; give a directory this user can write in %s", r.OutDir, err, envNames["out"]))
+	}
 	for _, d := range filepath.SplitList(r.Scenarios) {
 		if d == "" {
 			continue
 		}
-		if _, err := os.Stat(d); err != nil {
-			errs = append(errs, fmt.Errorf("scenarios %q: no such incident file or directory (%v); fix %s", d, err, envNames["scenarios"]))
+		abs := userPath(d)
+		if _, err := os.Stat(abs); err != nil {
+			errs = append(errs, fmt.Errorf("scenarios %q: no such incident file or directory (%v; relative paths are taken from %s); fix %s", d, err, userDir(), envNames["scenarios"]))
 			continue
-		}
-		abs, err := filepath.Abs(d)
-		if err != nil {
-			abs = d
 		}
 		c.ScenarioDirs = append(c.ScenarioDirs, abs)
 	}
@@ -142,6 +161,54 @@ func (r *Raw) Validate() (*Config, error) {
 		return nil, fmt.Errorf("rehearsal configuration has %d problem(s):\n  - %w", len(errs), joinLines(errs))
 	}
 	return c, nil
+}
+
+// userDir is the directory the person ran the command in. The Ginkgo CLI
+// runs each suite's test binary inside the suite's package folder, so the
+// working directory is not it; the shell's $PWD, which the binary inherits,
+// is (when it names this process's directory tree at all).
+func userDir() string {
+	if pwd := os.Getenv("PWD"); filepath.IsAbs(pwd) {
+		if fi, err := os.Stat(pwd); err == nil && fi.IsDir() {
+			return pwd
+		}
+	}
+	if wd, err := os.Getwd(); err == nil {
+		return wd
+	}
+	return "."
+}
+
+// userPath resolves a path a person gave (a flag or REHEARSAL_* variable)
+// against the directory they ran the command in.
+func userPath(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(userDir(), p)
+}
+
+// writableDir reports whether dir exists as a directory, or can be created,
+// without creating it: its nearest existing ancestor must be a directory.
+func writableDir(dir string) error {
+	for d := dir; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("%s is not a directory", d)
+			}
+			if unix := fi.Mode().Perm(); unix&0o200 == 0 && os.Geteuid() != 0 {
+				return fmt.Errorf("%s is not writable", d)
+			}
+			if strings.HasPrefix(d, "/proc") || strings.HasPrefix(d, "/sys") {
+				return fmt.Errorf("%s is a kernel file system", d)
+			}
+			return nil
+		}
+		if filepath.Dir(d) == d {
+			return err
+		}
+	}
 }
 
 // defaultOutDir is out/ at the root of the module (found from go.mod above the

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,5 +51,38 @@ func TestTimeoutScaleMustBeAUsableNumber(t *testing.T) {
 		if _, err := r.Validate(); err != nil {
 			t.Errorf("timeout-scale %q refused: %v", v, err)
 		}
+	}
+}
+
+func TestUserPathsAreTakenFromWhereTheCommandRan(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "incidents"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PWD", dir) // what the shell hands the test binary Ginkgo runs elsewhere
+	r := &Raw{Target: "embedded", Chromium: "/bin/sh", OutDir: "my-out", Scenarios: "incidents", TimeoutScale: "1"}
+	c, err := r.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OutDir != filepath.Join(dir, "my-out") || len(c.ScenarioDirs) != 1 || c.ScenarioDirs[0] != filepath.Join(dir, "incidents") {
+		t.Errorf("relative paths not taken from $PWD %s: out %s, scenarios %v", dir, c.OutDir, c.ScenarioDirs)
+	}
+}
+
+func TestEveryProblemAtOnceIncludingDefectsAndRemoteBrowser(t *testing.T) {
+	r := &Raw{Target: "embedded", BrowserURL: "ws://127.0.0.1:9/devtools/browser/x", OutDir: "/proc/nope",
+		TimeoutScale: "NaN", Defects: "spa-deep-link-lost,no-such-defect", KnownDefects: []string{"spa-deep-link-lost"}}
+	_, err := r.Validate()
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"4 problem(s)", "no-such-defect", "browser-url", "out \"/proc/nope\"", "timeout-scale"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "spa-deep-link-lost,") {
+		t.Errorf("a known defect was reported:\n%v", err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -63,10 +62,10 @@ var _ fs.FS // LoadDir takes an fs.FS
 // environment in BeforeSuite, write the reports after the suite, run.
 func RunSuite(t *testing.T, name string, raw *config.Raw, source Source) {
 	RegisterFailHandler(Fail)
-	cfg, err := raw.Validate()
-	if err == nil {
-		err = checkDefects(cfg.Defects)
+	if raw.Target == "embedded" {
+		raw.KnownDefects = embedded.KnownDefects()
 	}
+	cfg, err := raw.Validate()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,23 +111,6 @@ func RunSuite(t *testing.T, name string, raw *config.Raw, source Source) {
 		suiteCfg.Timeout = cfg.Timeouts.Spec * 200
 	}
 	RunSpecs(t, "rehearsal "+name, suiteCfg, reporterCfg)
-}
-
-// checkDefects rejects defect names the reference stack does not offer
-// before anything starts.
-func checkDefects(names []string) error {
-	known := embedded.KnownDefects()
-	var unknown []string
-	for _, n := range names {
-		if !slices.Contains(known, n) {
-			unknown = append(unknown, n)
-		}
-	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	return fmt.Errorf("REHEARSAL_DEFECTS (or --rehearsal.defects) names unknown defect(s) %s; the reference stack offers: %s",
-		strings.Join(unknown, ", "), strings.Join(known, ", "))
 }
 
 // reproCommand is the one line that reruns one scenario of this suite.
