@@ -55,7 +55,7 @@ func doctorCmd() *cobra.Command {
 				cancel()
 				check("browser", err)
 				sctx, cancel := context.WithTimeout(ctx, cfg.Timeouts.Stack)
-				st, err := embedded.Start(sctx, embedded.Options{})
+				st, err := embedded.Start(sctx, embedded.Options{Defects: cfg.Defects, ToxiproxyURL: cfg.ToxiproxyURL})
 				if err == nil {
 					err = st.Close(sctx)
 				}

@@ -90,7 +90,7 @@ func NewNetwork(ctx context.Context, opts Options) (*Network, error) {
 	}
 	if _, err := n.client.Version(); err != nil {
 		n.Close()
-		return nil, fmt.Errorf("netfault: toxiproxy API at %s does not answer GET /version: %w; start toxiproxy-server or leave ToxiproxyURL empty for an in-process server", n.apiURL, err)
+		return nil, fmt.Errorf("netfault: toxiproxy API at %s does not answer GET /version: %w; start toxiproxy-server there, or unset REHEARSAL_TOXIPROXY_URL (--rehearsal.toxiproxy-url) to run one in-process", n.apiURL, err)
 	}
 	return n, nil
 }
