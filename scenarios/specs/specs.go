@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
 	"rehearsal/harness/target"
@@ -66,13 +68,37 @@ func FocusRegexp(sc *scenarios.Scenario) string {
 	return regexp.QuoteMeta(" "+sc.ID+" "+SpecText(sc)) + "$"
 }
 
+// moduleRoot is the repository root, from this file's place in it (the
+// suites are built and run from the checkout).
+var moduleRoot = func() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return ""
+	}
+	return filepath.Dir(filepath.Dir(filepath.Dir(file)))
+}()
+
+// scenarioLocation points a scenario's spec at its YAML document instead of
+// this file, so Ginkgo's output, the JUnit file attribute and editors lead to
+// the scenario. Catalogue positions are relative to scenarios/.
+func scenarioLocation(sc *scenarios.Scenario) types.CodeLocation {
+	file := sc.Pos.File
+	if !filepath.IsAbs(file) && moduleRoot != "" {
+		if !strings.HasPrefix(file, "scenarios/") {
+			file = filepath.Join("scenarios", file)
+		}
+		file = filepath.Join(moduleRoot, file)
+	}
+	return types.CodeLocation{FileName: file, LineNumber: sc.Pos.Line}
+}
+
 func declare(sc *scenarios.Scenario, o Options) {
 	labels := Label(ginkgoLabels(sc)...)
 	timeout := 2 * time.Minute
 	if sc.Timeout != 0 {
 		timeout = sc.Timeout.D()
 	}
-	It(SpecText(sc), labels, SpecTimeout(scaledTimeout(timeout)), func(ctx SpecContext) {
+	It(SpecText(sc), labels, scenarioLocation(sc), SpecTimeout(scaledTimeout(timeout)), func(ctx SpecContext) {
 		ginkgoreport.SetScenarioID(sc.Key())
 		if o.Repro != nil {
 			ginkgoreport.SetRepro(o.Repro(sc))
