@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gcustom"
 
 	"rehearsal/harness/target"
 	"rehearsal/reports/ginkgoreport"
@@ -159,26 +160,37 @@ func declare(sc *scenarios.Scenario, o Options) {
 	})
 }
 
+// pass is Succeed for a check's error, printing the check's own message
+// (what it wanted, what the page or the counters showed) instead of a dump
+// of the error's Go value.
+var pass = gcustom.MakeMatcher(func(err error) (bool, error) { return err == nil, nil }).
+	WithTemplate("{{if .Actual}}{{.Actual.Error}}{{end}}")
+
+// evaluate polls one expectation's check for Eventually or Consistently.
+func evaluate(sess *run.Session, c scenarios.Check) func(context.Context) error {
+	return func(ctx context.Context) error { return sess.Evaluate(ctx, c) }
+}
+
 func runStep(ctx SpecContext, env *run.Env, sess *run.Session, st scenarios.Step) {
 	t := env.Timeouts
 	where := fmt.Sprintf("%s at %s", st.Name, st.Pos)
 	switch a := st.Action.(type) {
 	case *scenarios.Expect:
 		By(fmt.Sprintf("expect within %s (%s)", a.Within, st.Pos))
-		Eventually(ctx, func(ctx context.Context) error { return sess.Evaluate(ctx, a.Check) }).
+		Eventually(ctx, evaluate(sess, a.Check)).
 			WithTimeout(t.ScaleDuration(a.Within.D())).WithPolling(t.Poll).
-			Should(Succeed(), where)
+			Should(pass, where)
 	case *scenarios.Wait:
 		By(fmt.Sprintf("wait up to %s (%s)", a.Within, st.Pos))
-		Eventually(ctx, func(ctx context.Context) error { return sess.Evaluate(ctx, a.Check) }).
+		Eventually(ctx, evaluate(sess, a.Check)).
 			WithTimeout(t.ScaleDuration(a.Within.D())).WithPolling(t.Poll).
-			Should(Succeed(), "precondition not reached: "+where)
+			Should(pass, "precondition not reached: "+where)
 	case *scenarios.Hold:
 		By(fmt.Sprintf("hold for %s (%s)", a.For, st.Pos))
 		// A hold is a window, not a bound, so it is not scaled.
-		Consistently(ctx, func(ctx context.Context) error { return sess.Evaluate(ctx, a.Check) }).
+		Consistently(ctx, evaluate(sess, a.Check)).
 			WithTimeout(a.For.D()).WithPolling(t.Poll*2).
-			Should(Succeed(), where)
+			Should(pass, where)
 	default:
 		fmt.Fprintf(GinkgoWriter, "step %s\n", where)
 		err := sess.Do(ctx, st)
