@@ -100,6 +100,10 @@ func relURL(dir, path string) string {
 }
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"namesID": func(name, id string) bool {
+		id, _, _ = strings.Cut(id, "/")
+		return id != "" && strings.HasPrefix(name, id+" ")
+	},
 	"dur": func(d time.Duration) string {
 		if d < time.Second {
 			return d.Round(time.Millisecond).String()
@@ -150,6 +154,7 @@ th,td{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-al
 .status{font-weight:600}.status.failed,.status.error{color:#b3261e}.status.flaky{color:#8a6100}.status.passed{color:#1e7b34}.status.skipped,.status.pending{color:#666}
 .label{display:inline-block;background:#eef;border-radius:3px;padding:0 .35em;margin:0 .2em .1em 0;font-size:12px}
 pre{background:#f6f8fa;padding:.6em;overflow:auto;white-space:pre-wrap;word-break:break-word}
+table.tokens td code{white-space:pre-wrap;word-break:break-all}
 section.problem{border:1px solid #ddd;border-left:5px solid #b3261e;border-radius:4px;padding:.2em 1em 1em;margin:1.5em 0}
 section.problem.flaky{border-left-color:#d4a000}
 figure{display:inline-block;margin:.3em}figure img{max-width:360px;border:1px solid #ccc}
@@ -193,7 +198,7 @@ code.repro{display:block;background:#1d1d1f;color:#f5f5f7;padding:.6em;border-ra
 {{if .Problems}}<h2>Failed and flaky specs</h2>{{end}}
 {{range .Problems}}
 <section class="problem {{.Status}} spec" id="{{.Anchor}}" data-labels="{{.LabelAttr}}" data-status="{{.Status}}">
-<h3><span class="status {{.Status}}">{{.Status}}</span> {{if .ScenarioID}}{{.ScenarioID}} · {{end}}<span class="name">{{.Name}}</span></h3>
+<h3><span class="status {{.Status}}">{{.Status}}</span> {{if and .ScenarioID (not (namesID .Name .ScenarioID))}}{{.ScenarioID}} · {{end}}<span class="name">{{.Name}}</span></h3>
 <p class="meta">{{.Classname}} · <span class="location">{{.File}}:{{.Line}}</span> · {{dur .Duration}} · attempt {{.Attempts}}</p>
 {{if .Message}}<h4>Failure</h4><pre class="message">{{.Message}}</pre><p>at <code class="failure-location">{{.Location}}</code></p>{{end}}
 {{range .EarlierFailures}}<details><summary>earlier attempt failed at {{.Location}}</summary><pre>{{.Message}}</pre></details>{{end}}
