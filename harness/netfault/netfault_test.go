@@ -2,6 +2,7 @@ package netfault
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -861,4 +862,65 @@ func TestTCPLinkForwardsBytesAndRefusesHTTPFaults(t *testing.T) {
 		t.Fatalf("TCP link down: %v, want connection refused", err)
 	}
 	healed(t, down, l.Addr(), "/x")
+}
+
+// TestRequestLogFingerprintsTokenFields: the token fields of answers are
+// replaced by a keyed fingerprint of the real value, so a refresh that
+// rotated the refresh token shows two different values, one that did not
+// shows the same value twice, and no raw token is kept.
+func TestRequestLogFingerprintsTokenFields(t *testing.T) {
+	n := newNetwork(t)
+	answers := []string{"rt-first-0123456789", "rt-second-9876543210", "rt-second-9876543210"}
+	var i atomic.Int64
+	as := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k := i.Add(1) - 1
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		fmt.Fprintf(w, `{"access_token":"at-%d-abcdefgh","token_type":"Bearer","expires_in":300,"refresh_token":%q,"id_token":""}`, k, answers[k])
+	}))
+	t.Cleanup(as.Close)
+	l, err := n.AddLink(context.Background(), "as")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.SetUpstream(as.Listener.Addr().String())
+	c := fresh(3 * time.Second)
+	for range answers {
+		resp, err := c.PostForm("http://"+l.Addr()+"/token", url.Values{"grant_type": {"refresh_token"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	recs := l.Requests()
+	if len(recs) != len(answers) {
+		t.Fatalf("log %+v", recs)
+	}
+	var rts, ats []string
+	for _, rec := range recs {
+		b, _ := json.Marshal(rec)
+		for _, raw := range append(answers, "abcdefgh") {
+			if strings.Contains(string(b), raw) {
+				t.Errorf("raw token %q kept in the record: %s", raw, b)
+			}
+		}
+		rt, _ := rec.ResponseJSON["refresh_token"].(string)
+		at, _ := rec.ResponseJSON["access_token"].(string)
+		if !strings.HasPrefix(rt, Redacted+":") || !strings.HasPrefix(at, Redacted+":") {
+			t.Errorf("token fields should read %s:<fingerprint>: %v", Redacted, rec.ResponseJSON)
+		}
+		if rec.ResponseJSON["token_type"] != "Bearer" || rec.ResponseJSON["id_token"] != "" {
+			t.Errorf("other fields should be kept as they are: %v", rec.ResponseJSON)
+		}
+		rts, ats = append(rts, rt), append(ats, at)
+	}
+	if rts[0] == rts[1] {
+		t.Errorf("two different refresh tokens logged the same: %v", rts)
+	}
+	if rts[1] != rts[2] {
+		t.Errorf("the same refresh token logged differently: %v", rts)
+	}
+	if ats[0] == ats[1] || ats[1] == ats[2] {
+		t.Errorf("different access tokens logged the same: %v", ats)
+	}
 }

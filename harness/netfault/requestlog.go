@@ -17,9 +17,10 @@ import (
 )
 
 // RequestRecord is one request seen by a link's HTTP fault proxy. It holds no
-// request headers or bodies; secret-bearing query parameters are replaced by
-// REDACTED and a keyed fingerprint (so a fresh state can be told from a
-// reused one); of the answer it keeps headers and non-secret JSON fields.
+// request headers or bodies; secret-bearing query parameters and the answer's
+// token fields are replaced by REDACTED and a keyed fingerprint of the value
+// (so a fresh state can be told from a reused one, a rotated refresh token
+// from a kept one); of the answer it keeps headers and JSON scalar fields.
 type RequestRecord struct {
 	Time      time.Time     `json:"time"`
 	Method    string        `json:"method"`
@@ -34,7 +35,8 @@ type RequestRecord struct {
 	// (Set-Cookie left out).
 	ResponseHeaders map[string]string `json:"response_headers,omitempty"`
 	// ResponseJSON holds the top-level scalar fields of a JSON answer of at
-	// most 64 KiB, token fields replaced by REDACTED.
+	// most 64 KiB, token fields replaced by "REDACTED:<fingerprint>" (an
+	// empty string stays empty; a non-string token field reads REDACTED).
 	ResponseJSON map[string]any `json:"response_json,omitempty"`
 }
 
@@ -48,6 +50,16 @@ var redactedParams = map[string]bool{
 // Redacted replaces a secret's value in logs.
 const Redacted = "REDACTED"
 
+// redactValue replaces a secret value by "REDACTED:<fingerprint>"; the
+// fingerprint is of the real value, so equal values read the same and
+// different ones differently. An empty value, which hides nothing, is kept.
+func redactValue(v string) string {
+	if v == "" {
+		return v
+	}
+	return Redacted + ":" + fingerprint(v)
+}
+
 func redactQuery(q url.Values) string {
 	if len(q) == 0 {
 		return ""
@@ -55,8 +67,8 @@ func redactQuery(q url.Values) string {
 	out := url.Values{}
 	for k, vs := range q {
 		for _, v := range vs {
-			if redactedParams[strings.ToLower(k)] && v != "" {
-				v = Redacted + ":" + fingerprint(v)
+			if redactedParams[strings.ToLower(k)] {
+				v = redactValue(v)
 			}
 			out.Add(k, v)
 		}
@@ -86,8 +98,8 @@ var secretJSONFields = map[string]bool{
 }
 
 // responseSummary keeps the parts of an answer that checks read: headers
-// (without Set-Cookie) and the top-level scalar fields of a small JSON body
-// (without tokens).
+// (without Set-Cookie) and the top-level scalar fields of a small JSON body,
+// tokens by fingerprint only.
 func responseSummary(h http.Header, body []byte) (map[string]string, map[string]any) {
 	headers := map[string]string{}
 	for k, vs := range h {
@@ -107,7 +119,11 @@ func responseSummary(h http.Header, body []byte) (map[string]string, map[string]
 	out := map[string]any{}
 	for k, v := range top {
 		if secretJSONFields[k] {
-			out[k] = Redacted
+			if s, ok := v.(string); ok {
+				out[k] = redactValue(s)
+			} else {
+				out[k] = Redacted
+			}
 			continue
 		}
 		switch v.(type) {

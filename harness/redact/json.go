@@ -48,9 +48,9 @@ func (r *Redactor) walk(v any, parentKey string) any {
 			switch {
 			case isString && isParam(k):
 				out[rk] = r.redactParam(k, s)
-			case isString && headerSet[strings.ToLower(k)]:
+			case isString && isHeader(k):
 				out[rk] = r.redactHeader(k, s)
-			case isString && k == "value" && (isParam(name) || headerSet[strings.ToLower(name)]):
+			case isString && k == "value" && (isParam(name) || isHeader(name)):
 				out[rk] = r.redactNamed(name, s)
 			case isString && k == "value" && strings.EqualFold(parentKey, "cookies") && s != "" && !isMarker(s):
 				out[rk] = r.Marker("cookie", s)

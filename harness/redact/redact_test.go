@@ -85,7 +85,13 @@ func TestRedactLeavesOrdinaryTextAlone(t *testing.T) {
 	for _, s := range []string{
 		`{"code":"invalid_token","message":"the access token is not valid","id":"01JABC"}`,
 		`state=signed-in view=companies`,
-		`error_code=abc123XYZ789 x.state=Qwe987654RTY`,
+		`error_code=abc123XYZ789 x-state=Qwe987654RTY state_hint=Qwe987654RTY`,
+		`oidc_error.type=invalid_request oidc_error.code=access_denied err.state=signed-in`,
+		`oidc_error.State=Qwe987654RTY report.Code=Abc123456XYZ`,
+		`{"oidc_error":{"type":"invalid_request","code":"invalid_grant"},"error.code":"server_error"}`,
+		`msg="code_challenge=E9Melhoa2OwvFrEMTJguCQaoeK" state= password=""`,
+		`msg="retry with state=" next="Qwe987654RTY" {"msg":"sent code=","next":"Abc123456XYZ"}`,
+		"{\n  \"msg\": \"sent code=\",\n  \"next\": \"Abc123456XYZ\"\n}",
 		`code_challenge=E9Melhoa2OwvFrEMTJguCQaoeK-qOQ8ZKQZ8Ff4p0cM&code_challenge_method=S256`,
 		`{"State":"passed","LeafNodeText":"keeps the user signed in"}`,
 		`http://login.rehearsal.test/.well-known/openid-configuration`,
@@ -237,4 +243,92 @@ func FuzzRedactNeverLeaksRegistered(f *testing.F) {
 			t.Fatalf("secret %q leaked: %q", secret, out)
 		}
 	})
+}
+
+// TestRedactGroupedKeys: a key whose last grouped component (slog groups
+// "a.b.state", form arrays "a[state]") is a credential is redacted like the
+// bare key, in slog text, logfmt, JSON, HAR pairs and query strings, with
+// the marker the bare key gives the same value.
+func TestRedactGroupedKeys(t *testing.T) {
+	const state = "003343e6fdb2408fb93442c0af9d3f83"
+	r := New()
+	want := r.Marker("state", state)
+	slogLine := `time=2026-05-04T10:00:00.000Z level=WARN msg="authorize request failed" ` +
+		`url="http://login.rehearsal.test/authorize?client_id=rehearsal-spa&state=` + state + `" ` +
+		`oidc_error.parent=<nil> oidc_error.description="client not allowed" oidc_error.type=invalid_request oidc_error.state=` + state
+	out := r.Redact(slogLine)
+	if strings.Contains(out, state) {
+		t.Errorf("state leaked from a slog text line:\n%s", out)
+	}
+	if n := strings.Count(out, want); n != 2 {
+		t.Errorf("want the URL's and the group's state as the same marker %s twice, got %d:\n%s", want, n, out)
+	}
+	for _, k := range []string{"oidc_error.state=" + want, "oidc_error.type=invalid_request", `oidc_error.description="client not allowed"`} {
+		if !strings.Contains(out, k) {
+			t.Errorf("%q not in output:\n%s", k, out)
+		}
+	}
+
+	secret := "Qwe987654RTYzz"
+	for _, in := range []string{
+		"err.state=" + secret,
+		"a.b.c.state=" + secret + " next=1",
+		"oidc_error.state=" + secret + "&iss=x",
+		`oidc_error.state="` + secret + ` with space"`,
+		`password="` + secret + ` with \"quotes\""`,
+		`level=INFO msg=x req.client_secret="` + secret + `=="`,
+		"GET /callback?oidc_error[state]=" + secret + "&x=1",
+		"POST /token body: grant_type=refresh_token&refresh.refresh_token=" + secret,
+		`http://app.rehearsal.test/cb?code=x1\u0026err.code=` + secret,
+		`{"oidc_error.state":"` + secret + `"}`,
+		`{"oidc_error":{"state":"` + secret + `"}}`,
+		`{"token.access_token": "` + secret + `"}`,
+		`{"name":"oidc_error.state","value":"` + secret + `"}`,
+		"authorize?client_id=x&nonce=" + secret,
+		`{"auth.nonce":"` + secret + `"}`,
+		`level=INFO req.header.Authorization="Bearer ` + secret + `" status=401`,
+		`req.cookie="sid=` + secret + `; theme=dark"`,
+		`proxy.proxy-authorization=` + secret,
+		`{"http.request.header.authorization":"Bearer ` + secret + `"}`,
+	} {
+		out := r.Redact(in)
+		if strings.Contains(out, "Qwe987654RTY") {
+			t.Errorf("secret leaked:\n  in %s\n out %s", in, out)
+		}
+		if !markerRE.MatchString(out) {
+			t.Errorf("no marker:\n  in %s\n out %s", in, out)
+		}
+		if again := r.Redact(out); again != out {
+			t.Errorf("not idempotent:\n first %s\nsecond %s", out, again)
+		}
+	}
+	if out := r.Redact("oidc_error.state=" + state); out != "oidc_error.state="+want {
+		t.Errorf("grouped key should keep its name and get the bare key's marker: %s", out)
+	}
+	if out := r.Redact(`oidc_error.state="` + state + `"`); out != `oidc_error.state="`+want+`"` {
+		t.Errorf("quoted value should keep its quotes: %s", out)
+	}
+	if out := r.Redact(`req.header.Authorization="Bearer ` + secret + `"`); out != `req.header.Authorization="Bearer `+r.Marker("authorization", secret)+`"` {
+		t.Errorf("grouped header should keep its scheme and quotes: %s", out)
+	}
+}
+
+func TestRedactJSONGroupedKeys(t *testing.T) {
+	r := New()
+	doc := `{"entries":[{"msg":"authorize failed","attrs":{"oidc_error.state":"Qwe987654RTY1","oidc_error":{"state":"Qwe987654RTY2"},
+	"err.code":"invalid_grant","http.params":[{"name":"req.code_verifier","value":"Qwe987654RTY3"}],
+	"http.request.header.cookie":"sid=Qwe987654RTY4; theme=dark"}}]}`
+	out, err := r.RedactJSON([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	if strings.Contains(s, "Qwe987654RTY") {
+		t.Errorf("grouped credential leaked:\n%s", s)
+	}
+	for _, k := range []string{`"oidc_error.state": "[REDACTED:state hmac:`, `"value": "[REDACTED:code_verifier hmac:`, `"err.code": "invalid_grant"`, `"http.request.header.cookie": "sid=[REDACTED:cookie hmac:`} {
+		if !strings.Contains(s, k) {
+			t.Errorf("%q not in output:\n%s", k, s)
+		}
+	}
 }
