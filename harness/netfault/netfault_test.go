@@ -924,3 +924,21 @@ func TestRequestLogFingerprintsTokenFields(t *testing.T) {
 		t.Errorf("different access tokens logged the same: %v", ats)
 	}
 }
+
+func TestRedirectLocationKeepsNoCode(t *testing.T) {
+	h := http.Header{"Location": {"http://app.rehearsal.test/callback?code=RAWCODE123&state=RAWSTATE456&iss=x#id_token=RAWIDTOKEN"}}
+	got, _ := responseSummary(h, nil)
+	loc := got["Location"]
+	for _, raw := range []string{"RAWCODE123", "RAWSTATE456", "RAWIDTOKEN"} {
+		if strings.Contains(loc, raw) {
+			t.Errorf("Location kept %s: %s", raw, loc)
+		}
+	}
+	if !strings.Contains(loc, "iss=x") || !strings.Contains(loc, "/callback") {
+		t.Errorf("Location lost what is not secret: %s", loc)
+	}
+	again, _ := responseSummary(h, nil)
+	if again["Location"] != loc {
+		t.Errorf("the same code got another fingerprint: %s vs %s", again["Location"], loc)
+	}
+}

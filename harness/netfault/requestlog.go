@@ -60,6 +60,26 @@ func redactValue(v string) string {
 	return Redacted + ":" + fingerprint(v)
 }
 
+// redactLocation fingerprints the credentials (code, state, ...) in a
+// redirect's query and fragment, so the log never holds an authorization code.
+func redactLocation(loc string) string {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return Redacted
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = redactQuery(u.Query())
+	}
+	if u.Fragment != "" {
+		if f, err := url.ParseQuery(u.Fragment); err == nil {
+			u.Fragment = redactQuery(f)
+		} else {
+			u.Fragment = Redacted
+		}
+	}
+	return u.String()
+}
+
 func redactQuery(q url.Values) string {
 	if len(q) == 0 {
 		return ""
@@ -106,7 +126,11 @@ func responseSummary(h http.Header, body []byte) (map[string]string, map[string]
 		if strings.EqualFold(k, "Set-Cookie") {
 			continue
 		}
-		headers[http.CanonicalHeaderKey(k)] = strings.Join(vs, ", ")
+		v := strings.Join(vs, ", ")
+		if strings.EqualFold(k, "Location") {
+			v = redactLocation(v)
+		}
+		headers[http.CanonicalHeaderKey(k)] = v
 	}
 	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
 	if len(body) == 0 || !strings.Contains(mt, "json") {
