@@ -181,6 +181,14 @@ func (p *fileParser) checkFault(f *Fault, m ast.Node, pos Pos) {
 func (p *fileParser) checkControl(c *Control, m ast.Node, pos Pos) {
 	spec, ok := controlActions[c.Action]
 	at := p.keyPos(m, "action", pos)
+	if c.Target == "" || len(ControlActions(c.Target)) == 0 {
+		// checkFields reported the missing or unknown target, with the
+		// targets; the action can only be checked against all of them.
+		if !ok {
+			p.add(at, fmt.Sprintf("unknown control action %q", c.Action), oneOf(ControlActions("")))
+		}
+		return
+	}
 	if !ok || !slices.Contains(spec.targets, c.Target) {
 		p.add(at, fmt.Sprintf("unknown control action %q for %s", c.Action, c.Target), oneOf(ControlActions(c.Target)))
 		return

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,7 +15,9 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 var (
@@ -51,22 +54,26 @@ func ParseFile(name string) ([]*Scenario, error) {
 // in an *Error; on error no scenarios are returned.
 func Parse(name string, data []byte) ([]*Scenario, error) {
 	p := &fileParser{file: name}
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		p.probs = append(p.probs, p.yamlProblem(err))
-		return nil, newError(p.probs)
-	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff")) // a byte-order mark is not part of the first key
 	var out []*Scenario
-	for _, doc := range f.Docs {
-		body := doc.Body
-		if body == nil {
+	for _, toks := range documents(lexer.Tokenize(string(data))) {
+		f, err := parser.Parse(toks, 0)
+		if err != nil {
+			p.probs = append(p.probs, p.syntaxProblem(err, toks))
 			continue
 		}
-		if _, isComment := body.(*ast.CommentGroupNode); isComment {
-			continue
-		}
-		if s := p.scenario(body); s != nil {
-			out = append(out, s)
+		for _, doc := range f.Docs {
+			body := doc.Body
+			if body == nil {
+				continue
+			}
+			switch body.(type) {
+			case *ast.CommentGroupNode, *ast.DirectiveNode: // %YAML 1.2 says nothing about a scenario
+				continue
+			}
+			if s := p.scenario(body); s != nil {
+				out = append(out, s)
+			}
 		}
 	}
 	if len(out) == 0 && len(p.probs) == 0 {
@@ -77,6 +84,53 @@ func Parse(name string, data []byte) ([]*Scenario, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// documents splits the tokens of a file into its YAML documents, each to be
+// parsed on its own, and leaves out comments and documents with nothing in
+// them (a --- followed by ---, by ... or only by comments). goccy/go-yaml
+// reads a stream itself but stops at an empty document and silently drops
+// every document after it, so the stream is never handed to it whole.
+// Directives (%YAML) stay with the document they precede.
+func documents(tokens token.Tokens) []token.Tokens {
+	var docs []token.Tokens
+	var cur token.Tokens
+	started := false   // cur has a --- or content, so a directive or --- begins the next document
+	content := false   // cur has more than --- and ...
+	directiveLine := 0 // the line of the last directive, whose name and value follow it
+	flush := func() {
+		if content {
+			docs = append(docs, cur)
+		}
+		cur, started, content = nil, false, false
+	}
+	for _, tk := range tokens {
+		switch {
+		case tk.Type == token.CommentType:
+			continue
+		case tk.Type == token.DirectiveType:
+			if started {
+				flush()
+			}
+			directiveLine = tk.Position.Line
+			content = true // parsed even without a ---, so that a stray one is reported
+		case tk.Position.Line == directiveLine:
+		case tk.Type == token.DocumentHeaderType:
+			if started {
+				flush()
+			}
+			started = true
+		case tk.Type == token.DocumentEndType:
+			cur = append(cur, tk)
+			flush()
+			continue
+		default:
+			started, content = true, true
+		}
+		cur = append(cur, tk)
+	}
+	flush()
+	return docs
 }
 
 // LoadDir parses every *.yaml and *.yml file under dir in fsys and checks
@@ -184,6 +238,26 @@ func (p *fileParser) yamlProblem(err error) Problem {
 	return Problem{Pos: Pos{File: p.file}, What: err.Error(), Want: "a well-formed scenario file"}
 }
 
+// syntaxProblem is yamlProblem for an error of the YAML parser on the tokens
+// toks. An unclosed flow mapping or list is noticed only at the first token
+// of a following line, but its , or closing bracket is missing after the
+// token before that, so the problem is put on that token's line.
+func (p *fileParser) syntaxProblem(err error, toks token.Tokens) Problem {
+	prob := p.yamlProblem(err)
+	var se *yaml.SyntaxError
+	if !errors.As(err, &se) || se.Token == nil || se.Token.Position == nil {
+		return prob
+	}
+	closer := map[string]string{"',' or '}' must be specified": "}", "',' or ']' must be specified": "]"}[se.Message]
+	i := slices.Index(toks, se.Token)
+	if closer == "" || i < 1 || toks[i-1].Position == nil || toks[i-1].Position.Line >= se.Token.Position.Line {
+		return prob
+	}
+	prob.Pos = posOfToken(p.file, toks[i-1])
+	prob.Want = fmt.Sprintf("a %s at the end of this line to close the %s, or a , before the next entry", closer, map[string]string{"}": "{...} mapping", "]": "[...] list"}[closer])
+	return prob
+}
+
 func article(yamlName string) string {
 	switch yamlName {
 	case "sequence":
@@ -259,20 +333,28 @@ func (p *fileParser) scenario(body ast.Node) *Scenario {
 	}
 	keyPos := map[string]Pos{}
 	info := map[string][]stepInfo{}
+	wrongType := map[string]bool{} // keys whose value is not text, already reported
 	for _, mv := range pairs {
 		key, v, kp := keyText(mv.Key), unwrap(mv.Value), p.pos(mv.Key)
 		keyPos[key] = kp
+		text := func(dst *string, want string) {
+			n := len(p.probs)
+			t := p.text(v, key, want)
+			if wrongType[key] = len(p.probs) > n; !wrongType[key] {
+				*dst = t
+			}
+		}
 		switch key {
 		case "id":
-			s.ID = p.text(v, key, wantID)
+			text(&s.ID, wantID)
 		case "variant":
-			s.Variant = p.text(v, key, wantVariant)
+			text(&s.Variant, wantVariant)
 		case "title":
-			s.Title = p.text(v, key, "a behaviour sentence")
+			text(&s.Title, "a behaviour sentence")
 		case "status":
-			s.Status = p.text(v, key, "ready or draft")
+			text(&s.Status, "ready or draft")
 		case "note":
-			s.Note = p.text(v, key, "text")
+			text(&s.Note, "text")
 		case "labels":
 			s.Labels = p.texts(v, key)
 		case "sources":
@@ -296,6 +378,7 @@ func (p *fileParser) scenario(body ast.Node) *Scenario {
 		return s.Pos
 	}
 	switch {
+	case wrongType["id"]:
 	case s.ID == "":
 		p.add(s.Pos, "the scenario has no id", wantID)
 	case !idPattern.MatchString(s.ID):
@@ -304,13 +387,13 @@ func (p *fileParser) scenario(body ast.Node) *Scenario {
 	if s.Variant != "" && !variantPattern.MatchString(s.Variant) {
 		p.add(at("variant"), fmt.Sprintf("variant %q is malformed", s.Variant), wantVariant)
 	}
-	if strings.TrimSpace(s.Title) == "" {
+	if strings.TrimSpace(s.Title) == "" && !wrongType["title"] {
 		p.add(s.Pos, "the scenario has no title", "title: a behaviour sentence, such as \"keeps the user signed in when one refresh hits a reset\"")
 	}
 	switch s.Status {
 	case StatusReady:
 	case StatusDraft:
-		if strings.TrimSpace(s.Note) == "" {
+		if strings.TrimSpace(s.Note) == "" && !wrongType["note"] {
 			p.add(at("status"), "a draft scenario has no note", "note: what the vocabulary cannot express yet")
 		}
 	default:
@@ -518,7 +601,11 @@ func (p *fileParser) step(item ast.Node) (Step, stepInfo, bool) {
 	}
 	var info stepInfo
 	if len(p.probs) == before {
-		p.checkFields(reflect.ValueOf(act).Elem(), args, name, pos, &info)
+		given := func(key string) bool { return !isNull(valueOf(args, key)) }
+		if args == nil && !isNull(v) {
+			given = func(key string) bool { return key == spec.scalar }
+		}
+		p.checkFields(reflect.ValueOf(act).Elem(), args, name, pos, &info, given)
 		p.checkAction(act, args, pos)
 	}
 	return Step{Pos: pos, Name: name, Action: act}, info, len(p.probs) == before
@@ -663,22 +750,32 @@ func valueOf(m ast.Node, key string) ast.Node {
 	return nil
 }
 
-// checkFields applies the struct tags of the step types: req (required),
-// enum (closed set of values), kind (path, name, counter), signed (a duration
-// that may be negative), ref (a tab or remembered value defined earlier).
-func (p *fileParser) checkFields(rv reflect.Value, m ast.Node, ctx string, stepPos Pos, info *stepInfo) {
+// checkFields applies the struct tags of the step types: req (required, and
+// for a duration more than zero), enum (closed set of values), kind (path,
+// name, counter), signed (a duration that may be negative), ref (a tab or
+// remembered value defined earlier). given says whether a field was written
+// (as a key of m, or as the step's scalar value).
+func (p *fileParser) checkFields(rv reflect.Value, m ast.Node, ctx string, stepPos Pos, info *stepInfo, given func(key string) bool) {
 	t := rv.Type()
 	for i := 0; i < t.NumField(); i++ {
 		sf, fv := t.Field(i), rv.Field(i)
 		name, inline := yamlTag(sf)
 		if inline {
-			p.checkFields(fv, m, ctx, stepPos, info)
+			p.checkFields(fv, m, ctx, stepPos, info, given)
 			continue
 		}
 		at := p.keyPos(m, name, stepPos)
 		label := fmt.Sprintf("%s `%s`", ctx, name)
 		if sf.Tag.Get("req") != "" && fv.IsZero() {
-			p.add(stepPos, fmt.Sprintf("%s needs `%s`", ctx, name), fmt.Sprintf("add `%s: ...` (see docs/scenarios.md)", name))
+			_, isDuration := fv.Interface().(Duration)
+			switch {
+			case !given(name):
+				p.add(stepPos, fmt.Sprintf("%s needs `%s`", ctx, name), fmt.Sprintf("add `%s: ...` (see docs/scenarios.md)", name))
+			case isDuration:
+				p.add(at, label+" is zero", "a duration of more than zero, such as 10s")
+			default:
+				p.add(at, label+" is empty", fmt.Sprintf("a value for `%s` (see docs/scenarios.md)", name))
+			}
 			continue
 		}
 		var strs []string
@@ -708,7 +805,8 @@ func (p *fileParser) checkFields(rv reflect.Value, m ast.Node, ctx string, stepP
 			}
 		case reflect.Pointer:
 			if !fv.IsNil() && fv.Elem().Kind() == reflect.Struct {
-				p.checkFields(fv.Elem(), valueOf(m, name), ctx+"."+name, at, info)
+				sub := valueOf(m, name)
+				p.checkFields(fv.Elem(), sub, ctx+"."+name, at, info, func(key string) bool { return !isNull(valueOf(sub, key)) })
 				p.checkSubject(fv.Interface(), valueOf(m, name), at)
 			}
 		case reflect.Int:

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -155,6 +156,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("id: X-01\n"))
 	f.Add([]byte("- a\n- b: [\n"))
 	f.Add([]byte("steady: {a: b}\n"))
+	f.Add([]byte("\ufeff%YAML 1.2\n---\n" + good + "---\n# c\n---\n...\n---\n" + good))
 	f.Add([]byte("id: A-01\ntitle: t\nobserve:\n  - hold: {for: 1s, counter: {\"api:*\": {at_most: -1}}}\n"))
 	for _, file := range []string{"catalogue/tokens.yaml", "catalogue/keys.yaml"} {
 		if data, err := catalogueFS.ReadFile(file); err == nil {
@@ -243,5 +245,92 @@ func TestOnRequestImpliesTheArmingLinksProxy(t *testing.T) {
 	want := "browser,http-proxy:spa,network-proxy:api"
 	if got := strings.Join(sc[0].Requires, ","); got != want {
 		t.Errorf("requires %s, want %s", got, want)
+	}
+}
+
+// Every scenario of a multi-document file is read, at its own line: empty and
+// comment-only documents are skipped, never a scenario after them. A leading
+// byte-order mark is not part of the first key.
+func TestParseEveryDocument(t *testing.T) {
+	second := strings.Replace(good, "INC-01", "INC-02", 1)
+	cases := []struct {
+		name, src string
+		want      []string // key:line of each scenario
+	}{
+		{"two documents", good + "---\n" + second, []string{"INC-01:1", "INC-02:15"}},
+		{"comment-only document between", good + "---\n# only a comment\n---\n" + second, []string{"INC-01:1", "INC-02:17"}},
+		{"empty document between", good + "---\n---\n" + second, []string{"INC-01:1", "INC-02:16"}},
+		{"empty documents between", good + "---\n\n---\n# c\n---\n" + second, []string{"INC-01:1", "INC-02:19"}},
+		{"ended empty document between", good + "---\n...\n---\n" + second, []string{"INC-01:1", "INC-02:17"}},
+		{"document end then an empty one", good + "...\n---\n---\n" + second, []string{"INC-01:1", "INC-02:17"}},
+		{"empty document first", "---\n---\n" + good, []string{"INC-01:3"}},
+		{"comment-only document first", "# header\n---\n# nothing\n---\n" + good, []string{"INC-01:5"}},
+		{"empty documents last", good + "---\n# c\n---\n", []string{"INC-01:1"}},
+		{"directive", "%YAML 1.2\n---\n" + good + "---\n---\n" + second, []string{"INC-01:3", "INC-02:18"}},
+		{"directives", "%TAG !e! tag:example.com,2000:\n---\n" + good + "...\n%YAML 1.2\n---\n" + second, []string{"INC-01:3", "INC-02:19"}},
+		{"byte-order mark", "\ufeff" + good, []string{"INC-01:1"}},
+		{"byte-order mark and ---", "\ufeff---\n" + good + "---\n---\n" + second, []string{"INC-01:2", "INC-02:17"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, err := Parse("multi.yaml", []byte(tc.src))
+			if err != nil {
+				t.Fatalf("unexpected problems:\n%v", err)
+			}
+			var got []string
+			for _, s := range sc {
+				got = append(got, fmt.Sprintf("%s:%d", s.Key(), s.Pos.Line))
+			}
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("got scenarios %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// Each problem is reported once, at the line where it is, with a non-empty
+// expectation.
+func TestParseReportsEachProblemOnce(t *testing.T) {
+	cases := []struct {
+		name, from, to string
+		want           []string // prefixes of all the problems, in order
+	}{
+		{"id is a number", "id: INC-01", "id: 42", []string{"bad.yaml:1: `id` is the number 42; expected text: an id of capital letters"}},
+		{"title is a number", "title: keeps the user signed in when the API is slow", "title: 7", []string{"bad.yaml:2: `title` is the number 7; expected text: a behaviour sentence"}},
+		{"status is a list", "labels: [", "status: [draft]\nlabels: [", []string{"bad.yaml:3: `status` is a list; expected text: ready or draft"}},
+		{"unknown control target", "  - sign_in: alice", "  - control: {target: db, action: set_scope, args: {scope: x}}",
+			[]string{`bad.yaml:5: control ` + "`target`" + ` is "db"; expected one of: as, api, spa`}},
+		{"unknown control target and action", "  - sign_in: alice", "  - control: {target: db, action: reboot}",
+			[]string{`bad.yaml:5: control ` + "`target`" + ` is "db"; expected one of: as, api, spa`, `bad.yaml:5: unknown control action "reboot"; expected one of: ` + strings.Join(ControlActions(""), ", ")}},
+		{"control without target", "  - sign_in: alice", "  - control: {action: set_scope, args: {scope: x}}",
+			[]string{"bad.yaml:5: control needs `target`; add `target: ...`"}},
+		{"hold for zero", "  - expect:\n      within: 10s", "  - hold:\n      for: 0s", []string{"bad.yaml:10: hold `for` is zero; a duration of more than zero, such as 10s"}},
+		{"expect within zero", "within: 10s", "within: 0ms", []string{"bad.yaml:10: expect `within` is zero; a duration of more than zero"}},
+		{"advance_clock by zero", "  - sign_in: alice", "  - advance_clock: 0s\n  - sign_in: alice", []string{"bad.yaml:5: advance_clock `by` is zero; a duration of more than zero"}},
+		{"hold without for", "  - expect:\n      within: 10s\n", "  - hold:\n", []string{"bad.yaml:9: hold needs `for`; add `for: ...`"}},
+		{"empty user", "  - sign_in: alice", "  - sign_in: {user: \"\"}", []string{"bad.yaml:5: sign_in `user` is empty; a value for `user`"}},
+		{"unclosed flow mapping", "ui: {signed_in: alice}", "ui: {signed_in: alice", []string{"bad.yaml:11: YAML: ',' or '}' must be specified"}},
+		{"unclosed flow sequence", "tier:core]", "tier:core\n# a comment\n", []string{"bad.yaml:3: YAML: ',' or ']' must be specified"}},
+		{"unclosed flow mapping over lines", "latency: 2s}", "latency: 2s,\n    jitter: 1s", []string{"bad.yaml:8: YAML: ',' or '}' must be specified"}},
+		{"syntax error in one document", "  - heal: slow\n", "  - heal: slow\n---\nid: INC-02\ntitle: [x\n---\nid: bad id\ntitle: t\nobserve:\n  - expect: {within: 1s, ui: {signed_in: a}}\n",
+			[]string{"bad.yaml:16: YAML: sequence end token ']' not found", `bad.yaml:18: id "bad id" is malformed`}},
+		{"only empty documents", good, "---\n# nothing\n---\n", []string{"bad.yaml:1: the file holds no scenario"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src := strings.Replace(good, tc.from, tc.to, 1)
+			if src == good {
+				t.Fatalf("case did not change the file")
+			}
+			_, err := Parse("bad.yaml", []byte(src))
+			probs := Problems(err)
+			ok := len(probs) == len(tc.want)
+			for i := 0; ok && i < len(probs); i++ {
+				ok = strings.HasPrefix(probs[i].String(), tc.want[i]) && !strings.HasSuffix(probs[i].String(), ": ")
+			}
+			if !ok {
+				t.Errorf("got:\n%v\nwant problems starting:\n%s", err, strings.Join(tc.want, "\n"))
+			}
+		})
 	}
 }
