@@ -469,6 +469,11 @@ func (l *Link) serve(w http.ResponseWriter, r *http.Request, rp *httputil.Revers
 	rp.ServeHTTP(sw, r)
 	rec.Status = sw.status
 	rec.ResponseHeaders, rec.ResponseJSON = responseSummary(w.Header(), sw.body)
+	if fn := l.net.tokenSeen.Load(); fn != nil {
+		for field, v := range tokenFields(w.Header(), sw.body) {
+			(*fn)(TokenSeen{Time: time.Now(), Link: l.name, Path: path, Field: field, Value: v})
+		}
+	}
 	if st.err != nil {
 		rec.Outcome = "upstream error: " + st.err.Error()
 	}

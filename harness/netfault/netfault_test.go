@@ -942,3 +942,42 @@ func TestRedirectLocationKeepsNoCode(t *testing.T) {
 		t.Errorf("the same code got another fingerprint: %s vs %s", again["Location"], loc)
 	}
 }
+
+func TestOnTokenSeesTheTokensAnAnswerCarries(t *testing.T) {
+	n := newNetwork(t)
+	l, _ := newLink(t, n, "as")
+	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"AT-raw-value-1","refresh_token":"RT-raw-value-1","token_type":"Bearer"}`)
+	}))
+	t.Cleanup(tokenSrv.Close)
+	l.SetUpstream(tokenSrv.Listener.Addr().String())
+	var mu sync.Mutex
+	seen := map[string]string{}
+	n.OnToken(func(ts TokenSeen) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ts.Link != "as" || ts.Path != "/token" || ts.Time.IsZero() {
+			t.Errorf("token seen without its place or time: %+v", ts)
+		}
+		seen[ts.Field] = ts.Value
+	})
+	if _, _, err := get(fresh(3*time.Second), l.Addr(), "/token"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if seen["access_token"] != "AT-raw-value-1" || seen["refresh_token"] != "RT-raw-value-1" || len(seen) != 2 {
+		t.Errorf("OnToken saw %v", seen)
+	}
+	seen = map[string]string{}
+	mu.Unlock()
+	n.OnToken(nil)
+	if _, _, err := get(fresh(3*time.Second), l.Addr(), "/token"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 0 {
+		t.Errorf("OnToken(nil) did not stop the observer: %v", seen)
+	}
+}

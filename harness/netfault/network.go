@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
@@ -42,6 +43,8 @@ type Options struct {
 // links created through it. Create one per process (each Ginkgo process owns
 // its own); it is safe for concurrent use.
 type Network struct {
+	tokenSeen atomic.Pointer[func(TokenSeen)]
+
 	opts   Options
 	client *toxiclient.Client
 	apiURL string
@@ -405,4 +408,26 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// TokenSeen is a token a link carried in an answer's JSON body (the token
+// endpoint's access_token, refresh_token and id_token).
+type TokenSeen struct {
+	Time  time.Time
+	Link  string
+	Path  string // the request path, as counted
+	Field string // access_token, refresh_token or id_token
+	Value string // the raw token: register it with a redactor, never write it
+}
+
+// OnToken calls fn with every token an answer on any link carries, from now
+// on (nil stops it). fn runs on the proxy's request goroutine: keep it quick.
+// The harness uses it to register issued tokens with its redactor and to
+// build a spec's token timeline even after the browser has dropped them.
+func (n *Network) OnToken(fn func(TokenSeen)) {
+	if fn == nil {
+		n.tokenSeen.Store(nil)
+		return
+	}
+	n.tokenSeen.Store(&fn)
 }

@@ -120,6 +120,25 @@ var secretJSONFields = map[string]bool{
 // responseSummary keeps the parts of an answer that checks read: headers
 // (without Set-Cookie) and the top-level scalar fields of a small JSON body,
 // tokens by fingerprint only.
+// tokenFields returns the token fields of a JSON answer body, raw.
+func tokenFields(h http.Header, body []byte) map[string]string {
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	if len(body) == 0 || !strings.Contains(mt, "json") {
+		return nil
+	}
+	var top map[string]any
+	if json.Unmarshal(body, &top) != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, k := range []string{"access_token", "refresh_token", "id_token"} {
+		if v, ok := top[k].(string); ok && v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 func responseSummary(h http.Header, body []byte) (map[string]string, map[string]any) {
 	headers := map[string]string{}
 	for k, vs := range h {

@@ -12,6 +12,7 @@ import (
 
 	"rehearsal/harness/browser"
 	"rehearsal/harness/config"
+	"rehearsal/harness/netfault"
 	"rehearsal/harness/pages"
 	"rehearsal/harness/redact"
 	"rehearsal/harness/target"
@@ -52,6 +53,7 @@ type Session struct {
 	cur   string
 
 	mu       sync.Mutex
+	issued   []netfault.TokenSeen
 	faults   map[string]*appliedFault
 	fOrder   []string
 	nextF    int
@@ -128,6 +130,9 @@ func NewSession(ctx context.Context, env *Env, sc *scenarios.Scenario) (*Session
 		user:   "alice",
 	}
 	s.started = time.Now()
+	if n := env.Target.Network(); n != nil {
+		n.OnToken(s.tokenSeen)
+	}
 	if as := env.Target.AS(); as != nil {
 		cctx, cancel := context.WithTimeout(ctx, env.Timeouts.Control)
 		ks, err := as.Keys(cctx)
@@ -139,6 +144,27 @@ func NewSession(ctx context.Context, env *Env, sc *scenarios.Scenario) (*Session
 		}
 	}
 	return s, nil
+}
+
+// tokenSeen keeps a token the stack handed out on a link during this
+// session: registered with the redactor at once (pattern rules cannot know an
+// opaque refresh token), and kept for the evidence's token timeline, which
+// must not depend on the browser still holding the token when a spec fails.
+func (s *Session) tokenSeen(t netfault.TokenSeen) {
+	if s.env.Redactor != nil {
+		s.env.Redactor.Add(t.Value)
+	}
+	s.mu.Lock()
+	s.issued = append(s.issued, t)
+	s.mu.Unlock()
+}
+
+// Issued lists the tokens the links carried during the session, oldest
+// first. The values are raw: give them only to an evidence bundle.
+func (s *Session) Issued() []netfault.TokenSeen {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]netfault.TokenSeen(nil), s.issued...)
 }
 
 // Started is when the session began (for log windows).
@@ -324,6 +350,9 @@ func (s *Session) activeNames() []string {
 
 // Close removes every fault still applied and closes the browser context.
 func (s *Session) Close(ctx context.Context) error {
+	if n := s.env.Target.Network(); n != nil {
+		n.OnToken(nil)
+	}
 	errs := []error{s.heal(ctx, []string{"all"})}
 	if s.bs != nil {
 		errs = append(errs, s.bs.Close())

@@ -62,6 +62,11 @@ func collectEvidence(ctx context.Context, env *run.Env, sess *run.Session, sc *s
 			errs = append(errs, err)
 		}
 	}
+	// The tokens the stack handed out during the spec, as the links saw them:
+	// the timeline holds them even when the SPA has dropped its tokens.
+	for _, t := range sess.Issued() {
+		keep("", b.AddToken(t.Time, t.Field, t.Link+":"+t.Path+" answer", t.Value))
+	}
 	order, tabs := sess.Tabs()
 	// Register every stored token with the redactor before anything is written.
 	for _, name := range order {
