@@ -83,11 +83,7 @@ func TestParseMalformed(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			src := strings.Replace(good, tc.from, tc.to, 1)
-			if src == good {
-				t.Fatalf("case did not change the file")
-			}
-			_, err := Parse("bad.yaml", []byte(src))
+			src, err := parseChanged(t, tc.from, tc.to)
 			if err == nil {
 				t.Fatalf("no error for:\n%s", src)
 			}
@@ -318,11 +314,7 @@ func TestParseReportsEachProblemOnce(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			src := strings.Replace(good, tc.from, tc.to, 1)
-			if src == good {
-				t.Fatalf("case did not change the file")
-			}
-			_, err := Parse("bad.yaml", []byte(src))
+			_, err := parseChanged(t, tc.from, tc.to)
 			probs := Problems(err)
 			ok := len(probs) == len(tc.want)
 			for i := 0; ok && i < len(probs); i++ {
@@ -333,4 +325,15 @@ func TestParseReportsEachProblemOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// parseChanged parses the good file with from replaced by to, as bad.yaml.
+func parseChanged(t *testing.T, from, to string) (string, error) {
+	t.Helper()
+	src := strings.Replace(good, from, to, 1)
+	if src == good {
+		t.Fatalf("case did not change the file")
+	}
+	_, err := Parse("bad.yaml", []byte(src))
+	return src, err
 }
