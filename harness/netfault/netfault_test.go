@@ -965,16 +965,30 @@ func TestOnTokenSeesTheTokensAnAnswerCarries(t *testing.T) {
 	if _, _, err := get(fresh(3*time.Second), l.Addr(), "/token"); err != nil {
 		t.Fatal(err)
 	}
+	// The observer runs once the proxy has forwarded the answer, so the
+	// client can read it first.
+	eventually(t, 3*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if seen["access_token"] != "AT-raw-value-1" || seen["refresh_token"] != "RT-raw-value-1" || len(seen) != 2 {
+			return fmt.Errorf("OnToken saw %v", seen)
+		}
+		return nil
+	})
 	mu.Lock()
-	if seen["access_token"] != "AT-raw-value-1" || seen["refresh_token"] != "RT-raw-value-1" || len(seen) != 2 {
-		t.Errorf("OnToken saw %v", seen)
-	}
 	seen = map[string]string{}
 	mu.Unlock()
 	n.OnToken(nil)
 	if _, _, err := get(fresh(3*time.Second), l.Addr(), "/token"); err != nil {
 		t.Fatal(err)
 	}
+	// Wait for the request's record, written after the observer would run.
+	eventually(t, 3*time.Second, func() error {
+		if len(l.Requests()) < 2 {
+			return fmt.Errorf("%d requests logged", len(l.Requests()))
+		}
+		return nil
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	if len(seen) != 0 {
