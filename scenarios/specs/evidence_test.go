@@ -192,3 +192,20 @@ func TestFailedRehearsalWritesNoRawSecret(t *testing.T) {
 		t.Errorf("scanned only %d files; expected the evidence bundle and the reports", files)
 	}
 }
+
+func TestReproCarriesTheSettingsThatChangeARerun(t *testing.T) {
+	sc := &scenarios.Scenario{ID: "TOK-04", Variant: "as-down", Title: "t"}
+	cfg := &config.Config{Target: "embedded", Defects: []string{"spa-deep-link-lost"}, ToxiproxyURL: "http://127.0.0.1:8474",
+		Timeouts: config.DefaultTimeouts().Scaled(2.5)}
+	got := reproCommand("catalogue", cfg, sc)
+	for _, want := range []string{"REHEARSAL_DEFECTS=spa-deep-link-lost", "REHEARSAL_TIMEOUT_SCALE=2.5", "REHEARSAL_TOXIPROXY_URL=http://127.0.0.1:8474", "./suites/catalogue"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("repro %q lacks %q", got, want)
+		}
+	}
+	cfg.Timeouts = config.DefaultTimeouts()
+	cfg.ToxiproxyURL, cfg.Defects = "", nil
+	if got := reproCommand("catalogue", cfg, sc); strings.Contains(got, "REHEARSAL_") {
+		t.Errorf("default settings should not clutter the repro line: %q", got)
+	}
+}

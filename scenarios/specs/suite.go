@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -119,6 +120,16 @@ func reproCommand(suite string, cfg *config.Config, sc *scenarios.Scenario) stri
 	var env []string
 	if len(cfg.Defects) > 0 {
 		env = append(env, "REHEARSAL_DEFECTS="+strings.Join(cfg.Defects, ","))
+	}
+	// Settings that change what a rerun does travel with it.
+	if cfg.Timeouts.Scale != 1 {
+		env = append(env, "REHEARSAL_TIMEOUT_SCALE="+strconv.FormatFloat(cfg.Timeouts.Scale, 'g', -1, 64))
+	}
+	if cfg.ToxiproxyURL != "" {
+		env = append(env, "REHEARSAL_TOXIPROXY_URL="+cfg.ToxiproxyURL)
+	}
+	if cfg.Target != "embedded" {
+		env = append(env, "REHEARSAL_TARGET="+cfg.Target)
 	}
 	if suite == "incidents" && sc.Pos.File != "" {
 		return strings.TrimSpace(strings.Join(env, " ") + fmt.Sprintf(" go run ./cmd/rehearsal run %s --seed=%d --focus=%q", sc.Pos.File, seed, sc.Key()))
