@@ -14,6 +14,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 	"github.com/spf13/cobra"
 
+	"rehearsal/harness/config"
 	"rehearsal/reports"
 	"rehearsal/scenarios"
 	"rehearsal/scenarios/specs"
@@ -92,7 +93,7 @@ func runIncidents(cmd *cobra.Command, args []string, o runOptions) error {
 	// REHEARSAL_DEFECTS from the environment counts too, as for the suites:
 	// a repro line written as REHEARSAL_DEFECTS=... rehearsal run ... must
 	// run with that defect, not replace it with the empty --defect list.
-	o.defects = append(splitList(os.Getenv("REHEARSAL_DEFECTS")), o.defects...)
+	o.defects = append(config.SplitList(os.Getenv("REHEARSAL_DEFECTS")), o.defects...)
 	if err := checkDefects(o.defects); err != nil {
 		return err
 	}
@@ -193,17 +194,6 @@ func runIncidents(cmd *cobra.Command, args []string, o runOptions) error {
 		return exitError{code}
 	}
 	return nil
-}
-
-// splitList splits a comma-separated list, dropping blanks.
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // ranSpecs counts the specs of a Ginkgo JSON report that ran (neither

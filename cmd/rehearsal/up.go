@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"rehearsal/harness/config"
 	"rehearsal/harness/embedded"
 )
 
@@ -47,9 +48,9 @@ sign in as alice / alice-password. Ctrl-C stops everything.`,
 				logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 			}
 			// As for the suites, REHEARSAL_DEFECTS names defects too.
-			defects := splitList(os.Getenv("REHEARSAL_DEFECTS"))
+			defects := config.SplitList(os.Getenv("REHEARSAL_DEFECTS"))
 			for _, d := range defectList {
-				defects = append(defects, splitList(d)...)
+				defects = append(defects, config.SplitList(d)...)
 			}
 			st, err := embedded.Start(ctx, embedded.Options{Loopback: true, Defects: defects, Logger: logger})
 			if err != nil {

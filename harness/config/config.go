@@ -120,12 +120,10 @@ func (r *Raw) Validate() (*Config, error) {
 		errs = append(errs, fmt.Errorf("toxiproxy-url %q: want the toxiproxy server's HTTP API URL, like http://127.0.0.1:8474", c.ToxiproxyURL))
 	}
 	var unknown []string
-	for _, d := range strings.Split(r.Defects, ",") {
-		if d = strings.TrimSpace(d); d != "" {
-			c.Defects = append(c.Defects, d)
-			if r.KnownDefects != nil && !slices.Contains(r.KnownDefects, d) {
-				unknown = append(unknown, d)
-			}
+	for _, d := range SplitList(r.Defects) {
+		c.Defects = append(c.Defects, d)
+		if r.KnownDefects != nil && !slices.Contains(r.KnownDefects, d) {
+			unknown = append(unknown, d)
 		}
 	}
 	if len(unknown) > 0 {
@@ -161,6 +159,18 @@ func (r *Raw) Validate() (*Config, error) {
 		return nil, fmt.Errorf("rehearsal configuration has %d problem(s):\n  - %w", len(errs), joinLines(errs))
 	}
 	return c, nil
+}
+
+// SplitList splits a comma-separated setting such as REHEARSAL_DEFECTS,
+// dropping blanks.
+func SplitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // userDir is the directory the person ran the command in. The Ginkgo CLI

@@ -117,11 +117,8 @@ var secretJSONFields = map[string]bool{
 	"client_secret": true, "device_code": true, "token": true,
 }
 
-// responseSummary keeps the parts of an answer that checks read: headers
-// (without Set-Cookie) and the top-level scalar fields of a small JSON body,
-// tokens by fingerprint only.
-// tokenFields returns the token fields of a JSON answer body, raw.
-func tokenFields(h http.Header, body []byte) map[string]string {
+// jsonObject decodes an answer body that is a JSON object, or returns nil.
+func jsonObject(h http.Header, body []byte) map[string]any {
 	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
 	if len(body) == 0 || !strings.Contains(mt, "json") {
 		return nil
@@ -130,7 +127,13 @@ func tokenFields(h http.Header, body []byte) map[string]string {
 	if json.Unmarshal(body, &top) != nil {
 		return nil
 	}
+	return top
+}
+
+// tokenFields returns the token fields of a JSON answer body, raw.
+func tokenFields(h http.Header, body []byte) map[string]string {
 	out := map[string]string{}
+	top := jsonObject(h, body)
 	for _, k := range []string{"access_token", "refresh_token", "id_token"} {
 		if v, ok := top[k].(string); ok && v != "" {
 			out[k] = v
@@ -139,6 +142,9 @@ func tokenFields(h http.Header, body []byte) map[string]string {
 	return out
 }
 
+// responseSummary keeps the parts of an answer that checks read: headers
+// (without Set-Cookie, a redirect's credentials fingerprinted) and the
+// top-level scalar fields of a small JSON body, tokens by fingerprint only.
 func responseSummary(h http.Header, body []byte) (map[string]string, map[string]any) {
 	headers := map[string]string{}
 	for k, vs := range h {
@@ -151,12 +157,8 @@ func responseSummary(h http.Header, body []byte) (map[string]string, map[string]
 		}
 		headers[http.CanonicalHeaderKey(k)] = v
 	}
-	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
-	if len(body) == 0 || !strings.Contains(mt, "json") {
-		return headers, nil
-	}
-	var top map[string]any
-	if json.Unmarshal(body, &top) != nil {
+	top := jsonObject(h, body)
+	if top == nil {
 		return headers, nil
 	}
 	out := map[string]any{}
